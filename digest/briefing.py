@@ -1,0 +1,102 @@
+"""Digest assembly: choose a profile's window and stories, group by governorate and district, rank.
+
+Pure: takes stories and returns a Digest; no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from digest.config import ProfileConfig
+from digest.signals.categories import PRECURSORS
+from digest.types import Digest, DistrictSection, GovernorateSection, Location, StoryView
+
+WINDOW = timedelta(hours=24)
+PLACE_NOT_STATED = "Place not stated"
+
+
+def window(profile: ProfileConfig, day: date) -> tuple[datetime, datetime]:
+    """The 24 hours that end at the profile's send time on `day`, in its time zone (DST-aware)."""
+    zone = ZoneInfo(profile.timezone)
+    end = datetime.combine(day, profile.send_at, tzinfo=zone)
+    start = datetime.combine(day - timedelta(days=1), profile.send_at, tzinfo=zone)
+    return start, end
+
+
+def wanted(view: StoryView, profile: ProfileConfig, parents: dict[str, str]) -> bool:
+    story = view.story
+    if story.severity < max(profile.min_severity, 1):
+        return False
+    if profile.categories and not set(story.categories) & set(profile.categories):
+        return False
+    if profile.regions:
+        codes = {
+            code
+            for entry in view.items
+            for loc in entry.assessment.locations[:1]
+            for code in (loc.admin1_pcode, loc.admin2_pcode, loc.country)
+            if code
+        }
+        codes |= {parents[c] for c in codes if c in parents}
+        return bool(codes & set(profile.regions))
+    return True
+
+
+def rank_key(view: StoryView) -> tuple[int, float]:
+    return -view.story.severity, -view.story.last_updated.timestamp()
+
+
+def assemble(
+    profile: ProfileConfig,
+    span: tuple[datetime, datetime],
+    views: Iterable[StoryView],
+    items_considered: int,
+    parents: dict[str, str] | None = None,
+) -> Digest:
+    """`parents` maps admin-2 P-codes to their admin-1, so a profile's regions include children."""
+    chosen = [v for v in views if wanted(v, profile, parents or {})]
+    early = sorted((v for v in chosen if v.story.categories[0] in PRECURSORS), key=rank_key)
+    incidents = [v for v in chosen if v.story.categories[0] not in PRECURSORS]
+    return Digest(
+        profile=profile.name,
+        timezone=profile.timezone,
+        window_start=span[0],
+        window_end=span[1],
+        early_warning=tuple(early),
+        governorates=_group(incidents),
+        items_considered=items_considered,
+    )
+
+
+def _group(views: list[StoryView]) -> tuple[GovernorateSection, ...]:
+    tree: dict[tuple[str, str | None], dict[tuple[str, str | None], list[StoryView]]]
+    tree = defaultdict(lambda: defaultdict(list))
+    for view in views:
+        tree[_governorate(view.story.primary)][_district(view.story.primary)].append(view)
+    sections = []
+    for (name, pcode), districts in tree.items():
+        parts = [
+            DistrictSection(d_name, d_pcode, tuple(sorted(stories, key=rank_key)))
+            for (d_name, d_pcode), stories in districts.items()
+        ]
+        parts.sort(key=lambda d: (rank_key(d.stories[0]), d.name))
+        sections.append(GovernorateSection(name, pcode, tuple(parts)))
+    sections.sort(key=lambda g: (rank_key(g.districts[0].stories[0]), g.name))
+    return tuple(sections)
+
+
+def _governorate(location: Location | None) -> tuple[str, str | None]:
+    if location is None:
+        return PLACE_NOT_STATED, None
+    if location.admin1:
+        return location.admin1, location.admin1_pcode
+    return location.name, None
+
+
+def _district(location: Location | None) -> tuple[str, str | None]:
+    if location is None or not location.admin2:
+        return "", None
+    return location.admin2, location.admin2_pcode

@@ -1,0 +1,345 @@
+"""The `digest` command: the verbs of CONTRACTS section 1.
+
+User errors print one clear message to stderr and exit 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from digest import __version__, pipeline
+from digest import config as configuration
+from digest.errors import ConfigError, DigestError, InputError
+from digest.jsonl import classify_lines, cluster_lines
+from digest.mail import build_message
+from digest.render import environment
+from digest.resources import bundled_config
+from digest.signals.classify import Classifier
+from digest.signals.gazetteer import Gazetteer
+from digest.signals.lexicon import load_lexicon
+from digest.sources.http import make_client
+from digest.sources.opml import parse_opml, write_opml
+from digest.storage import Storage, open_storage
+
+EXIT_USER_ERROR = 2
+NOT_YET = {
+    "send": "sending by SMTP",
+    "serve": "the web archive server",
+    "run": "the long-running scheduler",
+}
+
+
+class UsageError(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse's own usage errors: exit 2, no traceback
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USER_ERROR, f"digest: error: {message}\n")
+
+
+def parser() -> argparse.ArgumentParser:
+    common = UsageError(add_help=False)
+    common.add_argument(
+        "--config",
+        type=Path,
+        help="config file (default: $DIGEST_CONFIG, else config/digest.toml, else the demo config)",
+    )
+    root = UsageError(
+        prog="digest",
+        description="A humanitarian early-warning digest of public feeds.",
+        parents=[common],
+    )
+    root.add_argument("--version", action="version", version=f"digest {__version__}")
+    verbs = root.add_subparsers(dest="verb", required=True, metavar="VERB", parser_class=UsageError)
+
+    demo = verbs.add_parser("demo", parents=[common], help="offline end-to-end run on sample feeds")
+    demo.add_argument("--out", type=Path, default=Path("digest-demo"), help="output folder")
+
+    init = verbs.add_parser("init", parents=[common], help="write a commented starter config")
+    init.add_argument("dir", nargs="?", type=Path, default=Path())
+    init.add_argument("--force", action="store_true", help="overwrite an existing digest.toml")
+
+    verbs.add_parser("check", parents=[common], help="validate the config and summarise it")
+
+    sources = verbs.add_parser("sources", parents=[common], help="list, import or export sources")
+    actions = sources.add_subparsers(
+        dest="action", required=True, metavar="ACTION", parser_class=UsageError
+    )
+    listing = actions.add_parser("list", parents=[common], help="sources and their health")
+    listing.add_argument("--json", action="store_true", help="a JSON array instead of a table")
+    importing = actions.add_parser("import", parents=[common], help="add the feeds of an OPML file")
+    importing.add_argument("file", type=Path)
+    actions.add_parser("export", parents=[common], help="write every source as OPML to stdout")
+
+    fetch = verbs.add_parser("fetch", parents=[common], help="poll due sources once")
+    fetch.add_argument("--all", action="store_true", help="every source, due or not")
+
+    verbs.add_parser("classify", parents=[common], help="JSON lines in, assessments out")
+    verbs.add_parser("cluster", parents=[common], help="JSON lines in, story ids out")
+
+    build = verbs.add_parser("build", parents=[common], help="render one digest")
+    build.add_argument("--date", type=date.fromisoformat, help="the digest's day (YYYY-MM-DD)")
+    build.add_argument("--profile", help="profile name (default: the first)")
+    build.add_argument("--format", choices=("html", "text", "eml"), default="html")
+    build.add_argument("--out", type=Path, help="file to write (default: stdout)")
+
+    for verb, what in NOT_YET.items():
+        verbs.add_parser(verb, parents=[common], help=f"{what} (not built yet)")
+    alerts = verbs.add_parser("alerts", parents=[common], help="keyword alerts (not built yet)")
+    alerts.add_argument("rest", nargs=argparse.REMAINDER)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    handler = HANDLERS.get(args.verb)
+    try:
+        if handler is None:
+            what = NOT_YET.get(args.verb, "keyword alerts")
+            raise DigestError(
+                f"{what} is not built yet in digest {__version__} (see README, Status)"
+            )
+        return handler(args)
+    except ConfigError as exc:
+        where = f"{exc.path}: " if exc.path else ""
+        print(f"digest: invalid configuration {where}".rstrip(), file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except DigestError as exc:
+        print(f"digest: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def _config(args: argparse.Namespace) -> configuration.DigestConfig:
+    return configuration.load(configuration.locate(args.config))
+
+
+def _classifier(
+    config: configuration.DigestConfig, gazetteer: Gazetteer | None = None
+) -> Classifier:
+    lexicon = load_lexicon(config.signals.extra_terms, config.signals.exclude)
+    return Classifier(lexicon, gazetteer or Gazetteer.load(), config.signals.countries)
+
+
+def _storage(config: configuration.DigestConfig) -> Storage:
+    return open_storage(config.storage.database)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from digest.demo import run_demo
+
+    result = run_demo(args.out)
+    report = result.report
+    print(
+        f"Read {len(report.outcomes)} sample feeds: {report.new_items} new items, "
+        f"{report.assessed} assessed, {report.clustered} risk items clustered."
+    )
+    for path in result.files:
+        print(path)
+    print(result.archive[0])
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    target = args.dir / "digest.toml"
+    if target.exists() and not args.force:
+        raise InputError(f"{target} exists; use --force to overwrite it")
+    args.dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(bundled_config("digest.toml"), target)
+    print(f"Wrote {target}. Edit it, then run: digest --config {target} check")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    path = configuration.locate(args.config)
+    config = configuration.load(path)
+    gazetteer = Gazetteer.load()
+    unknown = [
+        f"profiles[{i}].regions: unknown P-code {code!r}"
+        for i, profile in enumerate(config.profiles)
+        for code in profile.regions
+        if code not in gazetteer.by_pcode
+    ]
+    if unknown:
+        raise ConfigError(unknown, str(path))
+    _classifier(config, gazetteer)
+    print(f"{path}: valid")
+    print(f"  database: {config.storage.database}")
+    print(f"  sources:  {len(config.sources)} ({sum(s.enabled for s in config.sources)} enabled)")
+    for profile in config.profiles:
+        regions = ", ".join(profile.regions) or "everywhere"
+        print(
+            f"  profile {profile.name}: {len(profile.recipients)} recipient(s), "
+            f"{profile.send_at:%H:%M} {profile.timezone}, regions {regions}, "
+            f"min severity {profile.min_severity}"
+        )
+    for alert in config.alerts:
+        print(f"  alert {alert.name}: {alert.query}")
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    config = _config(args)
+    storage = _storage(config)
+    try:
+        pipeline.sync_config_sources(storage, config)
+        if args.action == "import":
+            try:
+                content = args.file.read_bytes()
+            except OSError as exc:
+                raise InputError(f"cannot read {args.file}: {exc.strerror}") from None
+            found = parse_opml(content)
+            added = storage.add_sources(found, origin="opml")
+            print(f"{len(added)} source(s) added, {len(found) - len(added)} already known.")
+        elif args.action == "export":
+            sys.stdout.write(write_opml(storage.sources(), datetime.now(UTC)))
+        else:
+            _list_sources(storage, args.json, sys.stdout)
+    finally:
+        storage.close()
+    return 0
+
+
+def _list_sources(storage: Storage, as_json: bool, out: TextIO) -> None:
+    records = storage.sources()
+    if as_json:
+        rows = [
+            {
+                "name": s.name,
+                "url": s.url,
+                "kind": s.kind,
+                "language": s.language,
+                "origin": s.origin,
+                "enabled": s.enabled,
+                "items": s.items,
+                "last_success": _stamp(s.last_success_at),
+                "last_error": s.last_error,
+                "last_error_at": _stamp(s.last_error_at),
+                "consecutive_failures": s.consecutive_failures,
+                "next_check": _stamp(s.next_check_at),
+            }
+            for s in records
+        ]
+        json.dump(rows, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return
+    if not records:
+        out.write("No sources. Add [[sources]] to the config or run: digest sources import FILE\n")
+        return
+    width = max(len(s.name) for s in records)
+    out.write(f"{'NAME':<{width}}  {'ITEMS':>5}  {'LAST SUCCESS':<20}  STATUS\n")
+    for s in records:
+        status = "disabled" if not s.enabled else "ok"
+        if s.consecutive_failures:
+            status = f"failing x{s.consecutive_failures}: {s.last_error}"
+        elif s.last_success_at is None:
+            status = "never fetched"
+        out.write(
+            f"{s.name:<{width}}  {s.items:>5}  {_stamp(s.last_success_at) or '-':<20}  {status}\n"
+        )
+
+
+def _stamp(moment: datetime | None) -> str | None:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    config = _config(args)
+    classifier = _classifier(config)
+    storage = _storage(config)
+    show = sys.stderr.isatty()
+    done = 0
+
+    def progress(outcome: pipeline.SourceOutcome) -> None:
+        nonlocal done
+        done += 1
+        if show:
+            print(f"\r[{done}] {outcome.name[:50]:<50}", end="", file=sys.stderr, flush=True)
+
+    async def run() -> pipeline.PollReport:
+        async with make_client(config.fetch) as client:
+            return await pipeline.poll(
+                storage, config, classifier, client, datetime.now(UTC), args.all, progress
+            )
+
+    try:
+        report = asyncio.run(run())
+    finally:
+        storage.close()
+    if show:
+        print(file=sys.stderr)
+    for outcome in report.outcomes:
+        detail = outcome.error or f"{outcome.new} new, {outcome.changed} changed"
+        print(f"{outcome.name}: {outcome.status} ({detail})")
+    print(
+        f"{report.new_items} new items, {report.assessed} assessed, {report.clustered} clustered."
+    )
+    failed = sum(o.status == "failed" for o in report.outcomes)
+    if failed:
+        print(f"{failed} source(s) failed; see: digest sources list", file=sys.stderr)
+    return 0
+
+
+def _jsonl_command(run: Callable[[Any, Classifier], Any]) -> Callable[[argparse.Namespace], int]:
+    def command(args: argparse.Namespace) -> int:
+        classifier = _classifier(_config(args))
+        for result in run(sys.stdin, classifier):
+            sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        return 0
+
+    return command
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    config = _config(args)
+    profile = config.profile(args.profile)
+    zone = ZoneInfo(profile.timezone)
+    now = datetime.now(zone)
+    day = args.date or now.date()
+    gazetteer = Gazetteer.load()
+    storage = _storage(config)
+    try:
+        _, rendered = pipeline.build_digest(
+            storage, profile, day, environment(), pipeline.region_parents(gazetteer), now
+        )
+    finally:
+        storage.close()
+    if args.format == "html":
+        content = rendered.html
+    elif args.format == "text":
+        content = rendered.text
+    else:
+        message = build_message(
+            rendered, config.smtp.from_addr, profile.recipients, profile.name, now
+        )
+        content = message.as_string()
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(content, encoding="utf-8")
+        print(args.out)
+    else:
+        sys.stdout.write(content)
+    return 0
+
+
+HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "demo": cmd_demo,
+    "init": cmd_init,
+    "check": cmd_check,
+    "sources": cmd_sources,
+    "fetch": cmd_fetch,
+    "classify": _jsonl_command(classify_lines),
+    "cluster": _jsonl_command(cluster_lines),
+    "build": cmd_build,
+}

@@ -1,0 +1,312 @@
+"""Configuration: pydantic models of CONTRACTS section 4, TOML loading and environment overrides.
+
+This is the only module that reads configuration. Every key can be overridden by an environment
+variable ``DIGEST_<SECTION>__<KEY>`` (``DIGEST_FETCH__TIMEOUT_S=5``; list entries by index,
+``DIGEST_PROFILES__0__SEND_AT=07:00``); values are read as TOML values when they parse as one,
+else as strings. Relative paths are relative to the config file's folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from digest.errors import ConfigError
+from digest.resources import bundled_config
+from digest.signals.categories import CATEGORY_CODES
+
+ENV_PREFIX = "DIGEST_"
+ENV_CONFIG = "DIGEST_CONFIG"
+DEFAULT_CONFIG = Path("config/digest.toml")
+
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_PCODE = re.compile(r"^[A-Z]{2,3}\d*$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError(f"not an email address: {value!r}")
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+    return value
+
+
+def _pcode(value: str) -> str:
+    if not _PCODE.match(value):
+        raise ValueError(f"not an admin P-code: {value!r} (e.g. 'LB6', 'LB41')")
+    return value
+
+
+def _category(value: str) -> str:
+    if value not in CATEGORY_CODES:
+        raise ValueError(f"unknown category {value!r}; known: {', '.join(CATEGORY_CODES)}")
+    return value
+
+
+Email = Annotated[str, AfterValidator(_email)]
+TimeZoneName = Annotated[str, AfterValidator(_timezone)]
+PCode = Annotated[str, AfterValidator(_pcode)]
+Category = Annotated[str, AfterValidator(_category)]
+Severity = Annotated[int, Field(ge=0, le=4)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StorageConfig(Section):
+    database: Path = Path("data/digest.sqlite3")
+
+
+class FetchConfig(Section):
+    interval_s: int = Field(default=900, ge=60)
+    concurrency: int = Field(default=32, ge=1, le=512)
+    per_host: int = Field(default=4, ge=1, le=64)
+    timeout_s: float = Field(default=20, gt=0, le=600)
+    max_bytes: int = Field(default=10_000_000, ge=1024)
+    allow_private_networks: bool = False
+    user_agent: str = "digest/0.1 (humanitarian early-warning digest)"
+    contact_url: str = "https://example.org/digest"
+
+
+class SignalsConfig(Section):
+    countries: list[str] = Field(default_factory=lambda: ["LB", "SY", "IL", "PS", "JO", "IQ", "CY"])
+    extra_terms: dict[Category, list[str]] = Field(default_factory=dict)
+    exclude: list[str] = Field(default_factory=list)
+
+    @field_validator("countries")
+    @classmethod
+    def _countries(cls, value: list[str]) -> list[str]:
+        for code in value:
+            if code != "*" and not re.fullmatch(r"[A-Z]{2}", code):
+                raise ValueError(f"not an ISO 3166 alpha-2 country code: {code!r}")
+        return value
+
+
+class SourceConfig(Section):
+    name: str = Field(min_length=1)
+    url: str = Field(min_length=1)
+    kind: Literal["feed", "reliefweb"] = "feed"
+    language: str | None = None
+    interval_s: int | None = Field(default=None, ge=60)
+    enabled: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^(https?|bundled)://\S+$", value):
+            raise ValueError(f"not an http(s) URL: {value!r}")
+        return value
+
+
+class SmtpConfig(Section):
+    host: str = "localhost"
+    port: int = Field(default=25, ge=1, le=65535)
+    starttls: bool = False
+    tls: bool = False
+    username: str = ""
+    password_env: str = "DIGEST_SMTP_PASSWORD"
+    from_addr: Email = "digest@example.org"
+
+    @field_validator("password_env")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        if not _ENV_NAME.match(value):
+            raise ValueError(f"not an environment variable name: {value!r}")
+        return value
+
+    def password(self) -> str | None:
+        return os.environ.get(self.password_env)
+
+
+class ProfileConfig(Section):
+    name: str = Field(min_length=1)
+    recipients: list[Email] = Field(default_factory=list)
+    timezone: TimeZoneName = "Asia/Beirut"
+    send_at: time = time(6, 30)
+    regions: list[PCode] = Field(default_factory=list)
+    min_severity: Severity = 2
+    categories: list[Category] = Field(default_factory=list)
+    language: Literal["en", "fr", "ar"] = "en"
+
+    @field_validator("send_at", mode="before")
+    @classmethod
+    def _send_at(cls, value: Any) -> Any:
+        if isinstance(value, str) and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError(f"not a time of day HH:MM: {value!r}")
+        return value
+
+
+class AlertConfig(Section):
+    name: str = Field(min_length=1)
+    query: str = Field(min_length=1)
+    min_severity: Severity = 0
+    recipients: list[Email] = Field(default_factory=list)
+
+
+class WebConfig(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+
+
+class DigestConfig(Section):
+    storage: StorageConfig = StorageConfig()
+    fetch: FetchConfig = FetchConfig()
+    signals: SignalsConfig = SignalsConfig()
+    sources: list[SourceConfig] = Field(default_factory=list)
+    smtp: SmtpConfig = SmtpConfig()
+    profiles: list[ProfileConfig] = Field(default_factory=list)
+    alerts: list[AlertConfig] = Field(default_factory=list)
+    web: WebConfig = WebConfig()
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> DigestConfig:
+        for kind, names in (
+            ("sources", [s.name for s in self.sources]),
+            ("profiles", [p.name for p in self.profiles]),
+            ("alerts", [a.name for a in self.alerts]),
+        ):
+            seen: set[str] = set()
+            for name in names:
+                if name in seen:
+                    raise ValueError(f"{kind}: the name {name!r} is used twice")
+                seen.add(name)
+        return self
+
+    def profile(self, name: str | None) -> ProfileConfig:
+        if not self.profiles:
+            raise ConfigError(["profiles: no profile is configured"])
+        if name is None:
+            return self.profiles[0]
+        for profile in self.profiles:
+            if profile.name == name:
+                return profile
+        known = ", ".join(p.name for p in self.profiles)
+        raise ConfigError([f"profiles: no profile named {name!r} (known: {known})"])
+
+
+def locate(explicit: Path | None) -> Path:
+    """The config file to use: --config, else $DIGEST_CONFIG, else ./config/digest.toml, else the
+    bundled demo config."""
+    if explicit is not None:
+        return explicit
+    from_env = os.environ.get(ENV_CONFIG)
+    if from_env:
+        return Path(from_env)
+    if DEFAULT_CONFIG.is_file():
+        return DEFAULT_CONFIG
+    return bundled_config("demo.toml")
+
+
+def load(path: Path, environ: Mapping[str, str] | None = None) -> DigestConfig:
+    """Read, override from the environment, validate and resolve paths; ConfigError lists every
+    problem with its key path."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(["file not found"], str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"cannot read: {exc}"], str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"invalid TOML: {exc}"], str(path)) from None
+    problems = apply_env_overrides(raw, os.environ if environ is None else environ)
+    if problems:
+        raise ConfigError(problems, str(path))
+    return validate(raw, base_dir=path.parent, origin=str(path))
+
+
+def validate(raw: dict[str, Any], base_dir: Path, origin: str | None = None) -> DigestConfig:
+    try:
+        config = DigestConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError([_describe(error) for error in exc.errors()], origin) from None
+    database = config.storage.database
+    if not database.is_absolute():
+        database = (base_dir / database).resolve()
+    return config.model_copy(update={"storage": StorageConfig(database=database)})
+
+
+def apply_env_overrides(raw: dict[str, Any], environ: Mapping[str, str]) -> list[str]:
+    problems = []
+    for name in sorted(environ):
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        keys = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
+        if any(not key for key in keys):
+            problems.append(f"{name}: malformed override name")
+            continue
+        problem = _set_path(raw, keys, _env_value(environ[name]))
+        if problem:
+            problems.append(f"{name}: {problem}")
+    return problems
+
+
+def _set_path(raw: dict[str, Any], keys: list[str], value: Any) -> str | None:
+    node: Any = raw
+    for depth, key in enumerate(keys):
+        last = depth == len(keys) - 1
+        if isinstance(node, list):
+            if not key.isdigit() or int(key) >= len(node):
+                return f"no entry {key} in {'.'.join(keys[:depth]) or 'the config'}"
+            if last:
+                node[int(key)] = value
+            else:
+                node = node[int(key)]
+        elif isinstance(node, dict):
+            if last:
+                node[key] = value
+            else:
+                node = node.setdefault(key, {})
+        else:
+            return f"{'.'.join(keys[:depth])} is not a table"
+    return None
+
+
+def _env_value(text: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+_MESSAGES = {
+    "extra_forbidden": "unknown key",
+    "missing": "required key is missing",
+}
+
+
+def _describe(error: Any) -> str:
+    path = ""
+    for part in error["loc"]:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part.startswith(("function-after", "function-before")):
+            continue
+        else:
+            path += f".{part}" if path else str(part)
+    message = _MESSAGES.get(error["type"], error["msg"])
+    message = message.removeprefix("Value error, ")
+    return f"{path}: {message}" if path else message

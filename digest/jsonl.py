@@ -1,0 +1,139 @@
+"""JSON lines in and out for `digest classify` and `digest cluster` (CONTRACTS sections 1 and 2).
+
+A malformed line yields ``{"id": ..., "error": ...}`` (id null when unknown) and processing goes on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from digest.signals.classify import Classifier, Explained, Text
+from digest.sources.normalise import canonical_url, content_hash
+from digest.stories import Clusterer
+from digest.types import AssessedItem, Item
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class ClassifyLine(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: str
+    text: str
+    title: str | None = None
+    url: str | None = None
+    published: datetime | None = None
+    lang: str | None = None
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _has_content(self) -> ClassifyLine:
+        if not self.text and not self.title:
+            raise ValueError("text is empty and there is no title")
+        return self
+
+
+class ClusterLine(ClassifyLine):
+    published: datetime
+    source: str = "unknown"
+
+
+def assessment_json(explained: Explained) -> dict[str, Any]:
+    a = explained.assessment
+    return {
+        "id": a.item_id,
+        "lang": a.lang,
+        "risk": a.risk,
+        "severity": a.severity,
+        "categories": list(a.categories),
+        "locations": [asdict(loc) for loc in a.locations],
+        "evidence": [asdict(e) for e in a.evidence],
+        "casualties": asdict(a.casualties),
+        "notes": list(explained.notes),
+    }
+
+
+def _error(line: str, problem: str) -> dict[str, Any]:
+    ident = None
+    try:
+        data = json.loads(line)
+        if isinstance(data, dict) and isinstance(data.get("id"), str | int):
+            ident = str(data["id"])
+    except json.JSONDecodeError:
+        pass
+    return {"id": ident, "error": problem}
+
+
+def _read(line: str, model: type[M]) -> M | dict[str, Any]:
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return _error(line, f"invalid JSON: {exc.msg} at column {exc.colno}")
+    if not isinstance(data, dict):
+        return _error(line, "a line must hold a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"])
+            message = err["msg"].removeprefix("Value error, ")
+            problems.append(f"{where}: {message}" if where else message)
+        return _error(line, "; ".join(problems))
+
+
+def _text(line: ClassifyLine) -> Text:
+    return Text(line.id, line.title or "", line.text, line.lang)
+
+
+def classify_lines(lines: Iterable[str], classifier: Classifier) -> Iterator[dict[str, Any]]:
+    for line in lines:
+        if not line.strip():
+            continue
+        parsed = _read(line, ClassifyLine)
+        if isinstance(parsed, dict):
+            yield parsed
+            continue
+        yield assessment_json(classifier.classify(_text(parsed)))
+
+
+def cluster_lines(lines: Iterable[str], classifier: Classifier) -> list[dict[str, Any]]:
+    """Every item's story; the clustering sees items in order of publication."""
+    results: list[dict[str, Any]] = []
+    entries: list[tuple[int, AssessedItem]] = []
+    for line in lines:
+        if not line.strip():
+            continue
+        parsed = _read(line, ClusterLine)
+        if isinstance(parsed, dict):
+            results.append(parsed)
+            continue
+        assessment = classifier.classify(_text(parsed)).assessment
+        published = parsed.published
+        if published.tzinfo is None:
+            published = published.replace(tzinfo=UTC)
+        item = Item(
+            id=parsed.id,
+            source=parsed.source,
+            guid=None,
+            url=canonical_url(parsed.url) if parsed.url else None,
+            title=parsed.title or "",
+            text=parsed.text,
+            summary_html="",
+            lang_hint=parsed.lang,
+            published=published,
+            fetched=published,
+            content_hash=content_hash(parsed.title or "", parsed.text),
+        )
+        results.append({"id": parsed.id, "story": None})
+        entries.append((len(results) - 1, AssessedItem(item, assessment)))
+    clusterer = Clusterer()
+    for index, entry in sorted(entries, key=lambda e: (e[1].item.published, e[0])):
+        story, reason = clusterer.add(entry)
+        results[index] = {"id": entry.item.id, "story": story, "reason": reason}
+    return results

@@ -1,0 +1,180 @@
+"""Orchestration: poll sources, assess new items, cluster them into stories, build digests.
+
+Only wiring lives here: each step calls a pure stage and the storage. Time is a parameter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import httpx
+from jinja2 import Environment
+
+from digest import briefing, render
+from digest.config import DigestConfig, ProfileConfig
+from digest.errors import DigestError
+from digest.signals.classify import Classifier, Text
+from digest.signals.gazetteer import Gazetteer
+from digest.sources.feed import parse_feed
+from digest.sources.http import fetch
+from digest.sources.normalise import normalise
+from digest.storage.base import NewSource, SourceRecord, Storage
+from digest.stories import INCIDENT_WINDOW, Clusterer
+from digest.types import Digest, Fetched, NotModified, Rendered, StoryView
+
+ENGINE = "signals-1"
+RETRY_AFTER_FAILURE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceOutcome:
+    name: str
+    status: str  # updated | not-modified | failed
+    new: int = 0
+    changed: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PollReport:
+    outcomes: tuple[SourceOutcome, ...]
+    assessed: int
+    clustered: int
+
+    @property
+    def new_items(self) -> int:
+        return sum(o.new for o in self.outcomes)
+
+
+def sync_config_sources(storage: Storage, config: DigestConfig) -> None:
+    storage.sync_sources(
+        [
+            NewSource(s.name, s.url, s.kind, s.language, s.interval_s, s.enabled)
+            for s in config.sources
+        ],
+        origin="config",
+    )
+
+
+async def poll(
+    storage: Storage,
+    config: DigestConfig,
+    classifier: Classifier,
+    client: httpx.AsyncClient,
+    now: datetime,
+    everything: bool = False,
+    progress: Callable[[SourceOutcome], None] | None = None,
+) -> PollReport:
+    sync_config_sources(storage, config)
+    sources = (
+        [s for s in storage.sources() if s.enabled] if everything else storage.due_sources(now)
+    )
+    gate = asyncio.Semaphore(config.fetch.concurrency)
+
+    async def one(source: SourceRecord) -> tuple[SourceRecord, Fetched | NotModified | DigestError]:
+        async with gate:
+            try:
+                result = await fetch(
+                    client, source.url, source.etag, source.last_modified, config.fetch.max_bytes
+                )
+            except DigestError as exc:
+                return source, exc
+            return source, result
+
+    outcomes = []
+    for task in asyncio.as_completed([one(s) for s in sources]):
+        source, result = await task
+        outcome = _store(storage, config, source, result, now)
+        outcomes.append(outcome)
+        if progress:
+            progress(outcome)
+    assessed = assess_pending(storage, classifier, now)
+    clustered = cluster_pending(storage, now)
+    return PollReport(tuple(sorted(outcomes, key=lambda o: o.name)), assessed, clustered)
+
+
+def _store(
+    storage: Storage,
+    config: DigestConfig,
+    source: SourceRecord,
+    result: Fetched | NotModified | DigestError,
+    now: datetime,
+) -> SourceOutcome:
+    interval = timedelta(seconds=source.interval_s or config.fetch.interval_s)
+    next_check = now + interval + timedelta(seconds=random.uniform(0, interval.seconds / 10))
+    if isinstance(result, NotModified):
+        storage.record_success(source.id, now, next_check, None, None)
+        return SourceOutcome(source.name, "not-modified")
+    try:
+        if isinstance(result, DigestError):
+            raise result
+        parsed = parse_feed(result.content, result.content_type)
+        items = [normalise(raw, source.name, now, source.language) for raw in parsed.items]
+        stored = storage.store_items(source.id, items)
+    except DigestError as exc:
+        backoff = RETRY_AFTER_FAILURE * 2 ** min(source.consecutive_failures, 6)
+        storage.record_failure(source.id, now, now + min(backoff, interval * 4), str(exc))
+        return SourceOutcome(source.name, "failed", error=str(exc))
+    new_url = result.final_url if result.permanent_redirect else None
+    storage.record_success(source.id, now, next_check, result.etag, result.last_modified, new_url)
+    return SourceOutcome(source.name, "updated", len(stored.new), len(stored.changed))
+
+
+def assess_pending(storage: Storage, classifier: Classifier, now: datetime) -> int:
+    items = storage.unassessed_items()
+    assessments = [
+        classifier.classify(Text(item.id, item.title, item.text, item.lang_hint)).assessment
+        for item in items
+    ]
+    storage.save_assessments(assessments, ENGINE, now)
+    return len(assessments)
+
+
+def cluster_pending(storage: Storage, now: datetime) -> int:
+    pending = storage.unclustered_items()
+    if not pending:
+        return 0
+    earliest = min(entry.item.published for entry in pending)
+    clusterer = Clusterer(storage.open_stories(earliest - INCIDENT_WINDOW))
+    touched = {clusterer.add(entry)[0] for entry in pending}
+    for story in clusterer.stories():
+        if story.id in touched:
+            storage.save_story(story, now)
+    return len(pending)
+
+
+def region_parents(gazetteer: Gazetteer) -> dict[str, str]:
+    return {
+        code: place.admin1_pcode
+        for code, place in gazetteer.by_pcode.items()
+        if place.level == "admin2" and place.admin1_pcode
+    }
+
+
+def build_digest(
+    storage: Storage,
+    profile: ProfileConfig,
+    day: date,
+    env: Environment,
+    parents: dict[str, str],
+    now: datetime,
+) -> tuple[Digest, Rendered]:
+    span = briefing.window(profile, day)
+    views = [StoryView(story, tuple(entries)) for story, entries in storage.stories_between(*span)]
+    digest = briefing.assemble(profile, span, views, storage.count_items(*span), parents)
+    rendered = render.render(digest, env)
+    storage.save_digest(
+        profile.name,
+        day.isoformat(),
+        span,
+        now,
+        rendered.subject,
+        rendered.html,
+        rendered.text,
+        digest.story_count + len(digest.early_warning),
+    )
+    return digest, rendered

@@ -1,0 +1,139 @@
+"""Rendering digests with jinja2: HTML and plain text from templates users may override.
+
+A template in the user's folder replaces the default of the same name; the default stays
+reachable as ``default:NAME`` so an override can extend it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    StrictUndefined,
+    select_autoescape,
+)
+
+from digest.resources import templates_dir
+from digest.signals.categories import LABELS
+from digest.types import Digest, Rendered, StoryView
+
+SEVERITY_LABELS = {0: "none", 1: "low", 2: "moderate", 3: "high", 4: "critical"}
+SNIPPET_CHARS = 160
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    before: str
+    match: str
+    after: str
+
+    def __str__(self) -> str:
+        return f"{self.before}{self.match}{self.after}"
+
+
+def environment(user_templates: Path | None = None) -> Environment:
+    default = FileSystemLoader(templates_dir())
+    loaders = [FileSystemLoader(user_templates)] if user_templates else []
+    env = Environment(
+        loader=ChoiceLoader([*loaders, default, PrefixLoader({"default": default})]),
+        autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["label"] = lambda code: LABELS.get(code, code)
+    env.filters["severity_label"] = lambda level: SEVERITY_LABELS.get(level, str(level))
+    env.filters["snippet"] = snippet
+    return env
+
+
+def local(moment: datetime, zone: str, fmt: str = "%d %b %H:%M") -> str:
+    return moment.astimezone(ZoneInfo(zone)).strftime(fmt)
+
+
+def snippet(view: StoryView) -> Snippet:
+    """One line of the lead item around its first category evidence."""
+    lead = view.lead
+    text = lead.item.analysed_text
+    spans = [e for e in lead.assessment.evidence if e.kind == "category"]
+    if not spans:
+        line = lead.item.text.split("\n", 1)[0] or lead.item.title
+        return Snippet(_shorten(line, SNIPPET_CHARS), "", "")
+    first = spans[0]
+    line_start = text.rfind("\n", 0, first.start) + 1
+    line_end = text.find("\n", first.end)
+    line_end = len(text) if line_end < 0 else line_end
+    before = text[line_start : first.start]
+    after = text[first.end : line_end]
+    room = max(20, (SNIPPET_CHARS - (first.end - first.start)) // 2)
+    if len(before) > room:
+        before = "…" + before[-room:].split(" ", 1)[-1]
+    if len(after) > room:
+        after = after[:room].rsplit(" ", 1)[0] + "…"
+    return Snippet(before, text[first.start : first.end], after)
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def summary_line(digest: Digest) -> str:
+    """The day at a glance: how many stories, where most, how many early warnings."""
+    if not digest.story_count and not digest.early_warning:
+        return "Quiet day: no incident above the profile's threshold was reported."
+    parts = []
+    if digest.story_count:
+        busiest = max(
+            (d for g in digest.governorates for d in g.districts if d.name),
+            key=lambda d: len(d.stories),
+            default=None,
+        )
+        noun = "incident" if digest.story_count == 1 else "incidents"
+        text = f"{digest.story_count} {noun}"
+        if busiest is not None and len(busiest.stories) > 1:
+            text += f", {len(busiest.stories)} in {busiest.name}"
+        parts.append(text)
+    if digest.early_warning:
+        count = len(digest.early_warning)
+        parts.append(f"{count} early warning{'s' if count != 1 else ''}")
+    return "; ".join(parts) + "."
+
+
+def subject(digest: Digest) -> str:
+    day = local(digest.window_end, digest.timezone, "%a %d %b %Y")
+    return f"Security digest {digest.profile}, {day}: {summary_line(digest).rstrip('.')}"
+
+
+def context(digest: Digest, **extra: Any) -> dict[str, Any]:
+    def when(moment: datetime, fmt: str = "%d %b %H:%M") -> str:
+        return local(moment, digest.timezone, fmt)
+
+    return {
+        "digest": digest,
+        "subject": subject(digest),
+        "summary": summary_line(digest),
+        "when": when,
+        "tzname": digest.timezone,
+        **extra,
+    }
+
+
+def render(digest: Digest, env: Environment, **extra: Any) -> Rendered:
+    values = context(digest, **extra)
+    html = env.get_template("digest.html.j2").render(values)
+    text = env.get_template("digest.txt.j2").render(values)
+    return Rendered(subject=values["subject"], text=_tidy_text(text), html=html)
+
+
+def _tidy_text(text: str) -> str:
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"

@@ -1,0 +1,1 @@
+"""The signal engine: language, risk categories, severity and place of each item, with evidence."""

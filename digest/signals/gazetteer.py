@@ -1,0 +1,146 @@
+"""The multilingual gazetteer: Lebanon's governorates, districts and localities with OCHA P-codes,
+the neighbours' admin-1 units and main cities, and countries; built by scripts/build_gazetteer.py
+from GeoNames and OCHA data (see gazetteer/README.md for sources and licences).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from digest.resources import package_data
+from digest.signals.matcher import Match, PhraseMatcher, longest_first
+from digest.text import Folded, is_arabic
+from digest.types import Location, Precision
+
+GAZETTEER_DIR = package_data("signals", "gazetteer")
+PRECISION_RANK: dict[str, int] = {"locality": 0, "admin2": 1, "admin1": 2, "country": 3}
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    id: str
+    level: Precision
+    name: str
+    country: str
+    admin1: str | None
+    admin1_pcode: str | None
+    admin2: str | None
+    admin2_pcode: str | None
+    lat: float | None
+    lon: float | None
+    population: int
+
+    def location(self) -> Location:
+        return Location(
+            name=self.name,
+            place=self.name if self.level == "locality" else None,
+            country=self.country,
+            admin1=self.admin1,
+            admin1_pcode=self.admin1_pcode,
+            admin2=self.admin2,
+            admin2_pcode=self.admin2_pcode,
+            lat=self.lat,
+            lon=self.lon,
+            precision=self.level,
+        )
+
+    @property
+    def pcode(self) -> str | None:
+        """The most precise P-code that contains this place."""
+        return self.admin2_pcode or self.admin1_pcode
+
+    def within(self, pcode: str) -> bool:
+        return pcode in (self.admin1_pcode, self.admin2_pcode) or (
+            self.level == "country" and pcode == self.country
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    start: int  # folded offsets
+    end: int
+    candidates: tuple[Place, ...]
+
+
+class Gazetteer:
+    def __init__(self, places: dict[str, Place], names: list[tuple[str, Place]]) -> None:
+        self.places = places
+        self._matcher = PhraseMatcher(names)
+        self.by_pcode = {p.id: p for p in places.values() if p.level in ("admin1", "admin2")}
+
+    @classmethod
+    def load(cls, directory: Path = GAZETTEER_DIR) -> Gazetteer:
+        places: dict[str, Place] = {}
+        names: list[tuple[str, Place]] = []
+        for row in _rows(directory / "places.tsv"):
+            place = Place(
+                id=row["id"],
+                level=_level(row["level"]),
+                name=row["name"],
+                country=row["country"],
+                admin1=row["admin1"] or None,
+                admin1_pcode=row["admin1_pcode"] or None,
+                admin2=row["admin2"] or None,
+                admin2_pcode=row["admin2_pcode"] or None,
+                lat=float(row["lat"]) if row["lat"] else None,
+                lon=float(row["lon"]) if row["lon"] else None,
+                population=int(row["population"] or 0),
+            )
+            places[place.id] = place
+            names += [(name, place) for name in row["names"].split("|") if name]
+        for row in _rows(directory / "aliases.tsv"):
+            target = places[row["target_id"]]
+            names += [(name, target) for name in row["names"].split("|") if name]
+        return cls(places, names)
+
+    def mentions(self, folded: Folded, original: str) -> list[Mention]:
+        """Place names in the text; Latin-script names must be capitalised in the original."""
+        found: list[Match[Place]] = []
+        for match in self._matcher.find(folded):
+            if not is_arabic(match.pattern[0]):
+                first = original[folded.origin[match.start]]
+                if not (first.isupper() or first.isdigit()):
+                    continue
+            found.append(match)
+        return [Mention(m.start, m.end, m.payloads) for m in longest_first(found)]
+
+    def region_of(self, pcode: str) -> Place | None:
+        return self.by_pcode.get(pcode)
+
+
+def resolve(mentions: list[Mention], scope: frozenset[str]) -> list[tuple[Mention, Place]]:
+    """Choose one place per mention: one consistent with the other mentions' districts, else one
+    in the region of interest, else the most populous."""
+    admins: set[str] = set()
+    for mention in mentions:
+        if len(mention.candidates) == 1:
+            only = mention.candidates[0]
+            admins.update(code for code in (only.admin1_pcode, only.admin2_pcode, only.id) if code)
+    chosen = []
+    for mention in mentions:
+        best = max(
+            mention.candidates,
+            key=lambda p: (
+                bool({p.admin2_pcode, p.admin1_pcode} & admins),
+                "*" in scope or p.country in scope,
+                p.country == "LB",
+                -PRECISION_RANK[p.level],
+                p.population,
+            ),
+        )
+        chosen.append((mention, best))
+    return chosen
+
+
+def _level(value: str) -> Precision:
+    if value not in PRECISION_RANK:
+        raise ValueError(f"unknown gazetteer level {value!r}")
+    return value  # type: ignore[return-value]
+
+
+def _rows(path: Path) -> Iterator[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        yield from csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)

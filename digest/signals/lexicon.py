@@ -1,0 +1,81 @@
+"""Category lexicons: data files per language, merged with the user's terms from config.
+
+Each ``lexicons/<lang>.toml`` has one table per category code (``terms``, ``exclude``), and the
+tables ``_exclude`` (global traps), ``_context`` (registers such as sport that make a term
+unreliable), ``_actors`` (armed and security actors of the region), ``_casualties`` (words for
+the killed, injured and missing) and ``_numbers`` (number words). All languages share one
+automaton: folding makes the scripts disjoint, and mixed-language posts are common.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from digest.errors import ConfigError
+from digest.resources import package_data
+from digest.signals.categories import CATEGORY_CODES
+from digest.signals.matcher import PhraseMatcher
+from digest.text import fold_plain
+
+GLOBAL = "*"
+LEXICON_DIR = package_data("signals", "lexicons")
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    terms: PhraseMatcher[str]
+    excludes: PhraseMatcher[str]
+    context: PhraseMatcher[str]
+    actors: PhraseMatcher[str]
+    casualties: PhraseMatcher[str]
+    numbers: Mapping[str, int]
+
+
+def load_lexicon(
+    extra_terms: Mapping[str, Iterable[str]] | None = None,
+    extra_excludes: Iterable[str] = (),
+    directory: Path = LEXICON_DIR,
+) -> Lexicon:
+    tables = [_read(path) for path in sorted(directory.glob("*.toml"))]
+    if not tables:
+        raise ConfigError([f"no lexicon files in {directory}"])
+    terms: list[tuple[str, str]] = []
+    excludes: list[tuple[str, str]] = [(phrase, GLOBAL) for phrase in extra_excludes]
+    context: list[tuple[str, str]] = []
+    actors: list[tuple[str, str]] = []
+    casualties: list[tuple[str, str]] = []
+    numbers: dict[str, int] = {}
+    for table in tables:
+        for code in CATEGORY_CODES:
+            section = table.get(code, {})
+            terms += [(term, code) for term in section.get("terms", [])]
+            excludes += [(term, code) for term in section.get("exclude", [])]
+        excludes += [(p, GLOBAL) for p in table.get("_exclude", {}).get("phrases", [])]
+        for register, words in table.get("_context", {}).items():
+            context += [(word, register) for word in words]
+        actors += [(term, "actor") for term in table.get("_actors", {}).get("terms", [])]
+        for kind, words in table.get("_casualties", {}).items():
+            casualties += [(word, kind) for word in words]
+        for word, value in table.get("_numbers", {}).items():
+            numbers[fold_plain(word)] = int(value)
+    for code, extra in (extra_terms or {}).items():
+        terms += [(term, code) for term in extra]
+    return Lexicon(
+        terms=PhraseMatcher(terms),
+        excludes=PhraseMatcher(excludes),
+        context=PhraseMatcher(context),
+        actors=PhraseMatcher(actors),
+        casualties=PhraseMatcher(casualties),
+        numbers=numbers,
+    )
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError([f"lexicon {path.name}: {exc}"]) from None

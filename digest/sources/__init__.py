@@ -1,0 +1,1 @@
+"""Reading sources: HTTP fetching, feed parsing, item normalisation, OPML."""

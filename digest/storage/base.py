@@ -1,0 +1,119 @@
+"""The Storage protocol and the records it hands back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from digest.types import AssessedItem, Assessment, Item, Story
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecord:
+    id: int
+    name: str
+    url: str
+    kind: str
+    language: str | None
+    interval_s: int | None
+    origin: str
+    enabled: bool
+    etag: str | None
+    last_modified: str | None
+    last_fetch_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    consecutive_failures: int
+    next_check_at: datetime | None
+    items: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewSource:
+    name: str
+    url: str
+    kind: str = "feed"
+    language: str | None = None
+    interval_s: int | None = None
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItems:
+    """What an ingest changed: ids of new items and of items whose content changed."""
+
+    new: tuple[str, ...]
+    changed: tuple[str, ...]
+    unchanged: int
+
+
+@dataclass(frozen=True, slots=True)
+class DigestRecord:
+    id: int
+    profile: str
+    day: str
+    window_start: datetime
+    window_end: datetime
+    built_at: datetime
+    subject: str
+    html: str
+    text: str
+    story_count: int
+
+
+class Storage(Protocol):
+    def close(self) -> None: ...
+
+    # sources
+    def sync_sources(self, sources: Sequence[NewSource], origin: str) -> None: ...
+    def add_sources(self, sources: Sequence[NewSource], origin: str) -> list[str]: ...
+    def sources(self) -> list[SourceRecord]: ...
+    def source(self, name: str) -> SourceRecord: ...
+    def due_sources(self, now: datetime) -> list[SourceRecord]: ...
+    def record_success(
+        self,
+        source_id: int,
+        now: datetime,
+        next_check: datetime,
+        etag: str | None,
+        last_modified: str | None,
+        new_url: str | None = None,
+    ) -> None: ...
+    def record_failure(
+        self, source_id: int, now: datetime, next_check: datetime, error: str
+    ) -> None: ...
+
+    # items and assessments
+    def store_items(self, source_id: int, items: Iterable[Item]) -> StoredItems: ...
+    def items(self, ids: Iterable[str]) -> list[Item]: ...
+    def save_assessments(
+        self, assessments: Iterable[Assessment], engine: str, now: datetime
+    ) -> None: ...
+    def assessed_items(self, start: datetime, end: datetime) -> list[AssessedItem]: ...
+    def unassessed_items(self) -> list[Item]: ...
+
+    # stories
+    def open_stories(self, since: datetime) -> list[tuple[Story, list[AssessedItem]]]: ...
+    def stories_between(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[Story, list[AssessedItem]]]: ...
+    def unclustered_items(self) -> list[AssessedItem]: ...
+    def count_items(self, start: datetime, end: datetime) -> int: ...
+    def save_story(self, story: Story, now: datetime) -> None: ...
+
+    # digests
+    def save_digest(
+        self,
+        profile: str,
+        day: str,
+        window: tuple[datetime, datetime],
+        built_at: datetime,
+        subject: str,
+        html: str,
+        text: str,
+        story_count: int,
+    ) -> int: ...
+    def digests(self) -> list[DigestRecord]: ...

@@ -1,0 +1,520 @@
+"""SQLite implementation of Storage: WAL mode, foreign keys, numbered migrations.
+
+The only module that imports sqlite3; every sqlite3 error leaves it as a StorageError.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from digest.errors import StorageError
+from digest.storage.base import DigestRecord, NewSource, SourceRecord, StoredItems
+from digest.storage.migrations import LATEST, MIGRATIONS
+from digest.types import (
+    AssessedItem,
+    Assessment,
+    Casualties,
+    Evidence,
+    Item,
+    Location,
+    Story,
+    StoryMember,
+)
+
+
+def iso(moment: datetime) -> str:
+    """UTC ISO 8601 with a Z, sortable as text."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _required_time(text: str) -> datetime:
+    moment = parse_iso(text)
+    assert moment is not None
+    return moment
+
+
+class SqliteStorage:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.execute("PRAGMA busy_timeout = 10000")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
+        except (sqlite3.Error, OSError) as exc:
+            raise StorageError(f"cannot open database {path}: {exc}") from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        version = self.schema_version
+        if version > LATEST:
+            raise StorageError(
+                f"database {self.path} has schema {version}, newer than this digest knows "
+                f"({LATEST}); upgrade digest"
+            )
+        for number in range(version + 1, LATEST + 1):
+            with self._transaction() as db:
+                for statement in _statements(MIGRATIONS[number]):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number}")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StorageError(f"database {self.path}: {exc}") from None
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StorageError(f"database {self.path}: {exc}") from None
+
+    # sources
+
+    def sync_sources(self, sources: Sequence[NewSource], origin: str) -> None:
+        """Make the sources of one origin match the given list, keeping their history."""
+        now = iso(datetime.now(UTC))
+        with self._transaction() as db:
+            for source in sources:
+                db.execute(
+                    """INSERT INTO sources (name, url, kind, language, interval_s, origin, enabled,
+                           created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                       ON CONFLICT(name) DO UPDATE SET url = excluded.url, kind = excluded.kind,
+                           language = excluded.language, interval_s = excluded.interval_s,
+                           origin = excluded.origin, enabled = excluded.enabled""",
+                    (*_source_values(source), origin, int(source.enabled), now),
+                )
+            names = [s.name for s in sources]
+            marks = ",".join("?" * len(names))
+            db.execute(
+                f"UPDATE sources SET enabled = 0 WHERE origin = ? AND name NOT IN ({marks})",
+                (origin, *names),
+            )
+
+    def add_sources(self, sources: Sequence[NewSource], origin: str) -> list[str]:
+        """Add sources whose name and URL are both new; returns the names added."""
+        now = iso(datetime.now(UTC))
+        added = []
+        with self._transaction() as db:
+            for source in sources:
+                exists = db.execute(
+                    "SELECT 1 FROM sources WHERE name = ? OR url = ?", (source.name, source.url)
+                ).fetchone()
+                if exists:
+                    continue
+                db.execute(
+                    """INSERT INTO sources (name, url, kind, language, interval_s, origin, enabled,
+                           created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                    (*_source_values(source), origin, int(source.enabled), now),
+                )
+                added.append(source.name)
+        return added
+
+    def sources(self) -> list[SourceRecord]:
+        rows = self._query(
+            """SELECT s.*, (SELECT count(*) FROM items i WHERE i.source_id = s.id) AS items
+               FROM sources s ORDER BY s.name"""
+        )
+        return [_source(row) for row in rows]
+
+    def source(self, name: str) -> SourceRecord:
+        for record in self.sources():
+            if record.name == name:
+                return record
+        raise StorageError(f"no source named {name!r}")
+
+    def due_sources(self, now: datetime) -> list[SourceRecord]:
+        return [
+            s
+            for s in self.sources()
+            if s.enabled and (s.next_check_at is None or s.next_check_at <= now)
+        ]
+
+    def record_success(
+        self,
+        source_id: int,
+        now: datetime,
+        next_check: datetime,
+        etag: str | None,
+        last_modified: str | None,
+        new_url: str | None = None,
+    ) -> None:
+        with self._transaction() as db:
+            db.execute(
+                """UPDATE sources SET last_fetch_at = ?, last_success_at = ?, next_check_at = ?,
+                       etag = coalesce(?, etag), last_modified = coalesce(?, last_modified),
+                       url = coalesce(?, url), consecutive_failures = 0
+                   WHERE id = ?""",
+                (iso(now), iso(now), iso(next_check), etag, last_modified, new_url, source_id),
+            )
+
+    def record_failure(
+        self, source_id: int, now: datetime, next_check: datetime, error: str
+    ) -> None:
+        with self._transaction() as db:
+            db.execute(
+                """UPDATE sources SET last_fetch_at = ?, last_error = ?, last_error_at = ?,
+                       next_check_at = ?, consecutive_failures = consecutive_failures + 1
+                   WHERE id = ?""",
+                (iso(now), error, iso(now), iso(next_check), source_id),
+            )
+
+    # items
+
+    def store_items(self, source_id: int, items: Iterable[Item]) -> StoredItems:
+        new: list[str] = []
+        changed: list[str] = []
+        unchanged = 0
+        with self._transaction() as db:
+            for item in items:
+                row = db.execute(
+                    "SELECT content_hash FROM items WHERE id = ?", (item.id,)
+                ).fetchone()
+                if row is not None and row["content_hash"] == item.content_hash:
+                    unchanged += 1
+                    continue
+                values = (
+                    item.title,
+                    item.text,
+                    item.summary_html,
+                    item.lang_hint,
+                    iso(item.published),
+                    iso(item.fetched),
+                    item.content_hash,
+                )
+                if row is None:
+                    db.execute(
+                        """INSERT INTO items (id, source_id, guid, url, title, text, summary_html,
+                               lang_hint, published_at, fetched_at, content_hash, updated_at)
+                           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                        (item.id, source_id, item.guid, item.url, *values, iso(item.fetched)),
+                    )
+                    new.append(item.id)
+                else:
+                    db.execute(
+                        """UPDATE items SET title = ?, text = ?, summary_html = ?, lang_hint = ?,
+                               published_at = ?, fetched_at = ?, content_hash = ?, updated_at = ?
+                           WHERE id = ?""",
+                        (*values, iso(item.fetched), item.id),
+                    )
+                    db.execute("DELETE FROM assessments WHERE item_id = ?", (item.id,))
+                    changed.append(item.id)
+        return StoredItems(tuple(new), tuple(changed), unchanged)
+
+    def items(self, ids: Iterable[str]) -> list[Item]:
+        wanted = list(ids)
+        if not wanted:
+            return []
+        marks = ",".join("?" * len(wanted))
+        rows = self._query(
+            f"""SELECT i.*, s.name AS source FROM items i JOIN sources s ON s.id = i.source_id
+                WHERE i.id IN ({marks})""",
+            wanted,
+        )
+        by_id = {row["id"]: _item(row) for row in rows}
+        return [by_id[i] for i in wanted if i in by_id]
+
+    def unassessed_items(self) -> list[Item]:
+        rows = self._query(
+            """SELECT i.*, s.name AS source FROM items i JOIN sources s ON s.id = i.source_id
+               WHERE NOT EXISTS (SELECT 1 FROM assessments a WHERE a.item_id = i.id)
+               ORDER BY i.published_at, i.id"""
+        )
+        return [_item(row) for row in rows]
+
+    def save_assessments(
+        self, assessments: Iterable[Assessment], engine: str, now: datetime
+    ) -> None:
+        with self._transaction() as db:
+            for a in assessments:
+                primary = a.primary
+                db.execute(
+                    """INSERT OR REPLACE INTO assessments (item_id, engine, lang, risk, severity,
+                           categories, locations, evidence, killed, injured, admin1_pcode,
+                           admin2_pcode, assessed_at)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    (
+                        a.item_id,
+                        engine,
+                        a.lang,
+                        int(a.risk),
+                        a.severity,
+                        json.dumps(list(a.categories)),
+                        json.dumps([asdict(loc) for loc in a.locations], ensure_ascii=False),
+                        json.dumps([asdict(e) for e in a.evidence], ensure_ascii=False),
+                        a.casualties.killed,
+                        a.casualties.injured,
+                        primary.admin1_pcode if primary else None,
+                        primary.admin2_pcode if primary else None,
+                        iso(now),
+                    ),
+                )
+
+    def assessed_items(self, start: datetime, end: datetime) -> list[AssessedItem]:
+        rows = self._query(
+            f"""SELECT {_ASSESSED_COLUMNS}
+               FROM items i JOIN sources s ON s.id = i.source_id
+               JOIN assessments a ON a.item_id = i.id
+               WHERE i.published_at >= ? AND i.published_at < ?
+               ORDER BY i.published_at, i.id""",
+            (iso(start), iso(end)),
+        )
+        return [AssessedItem(_item(row), _assessment(row)) for row in rows]
+
+    # stories
+
+    def open_stories(self, since: datetime) -> list[tuple[Story, list[AssessedItem]]]:
+        """Stories updated since `since`, with all their items: candidates for new reports."""
+        ids = [
+            row["id"]
+            for row in self._query(
+                "SELECT id FROM stories WHERE last_updated >= ? ORDER BY first_seen, id",
+                (iso(since),),
+            )
+        ]
+        return self._stories(ids, until=None)
+
+    def stories_between(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[Story, list[AssessedItem]]]:
+        """Stories with a report published in [start, end), with their items before end."""
+        ids = [
+            row["story_id"]
+            for row in self._query(
+                """SELECT DISTINCT si.story_id FROM story_items si JOIN items i ON i.id = si.item_id
+               WHERE i.published_at >= ? AND i.published_at < ? ORDER BY si.story_id""",
+                (iso(start), iso(end)),
+            )
+        ]
+        return self._stories(ids, until=end)
+
+    def unclustered_items(self) -> list[AssessedItem]:
+        rows = self._query(
+            f"""SELECT {_ASSESSED_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
+               JOIN assessments a ON a.item_id = i.id
+               WHERE a.risk = 1
+                 AND NOT EXISTS (SELECT 1 FROM story_items si WHERE si.item_id = i.id)
+               ORDER BY i.published_at, i.id"""
+        )
+        return [AssessedItem(_item(row), _assessment(row)) for row in rows]
+
+    def count_items(self, start: datetime, end: datetime) -> int:
+        rows = self._query(
+            "SELECT count(*) FROM items WHERE published_at >= ? AND published_at < ?",
+            (iso(start), iso(end)),
+        )
+        return int(rows[0][0])
+
+    def _stories(
+        self, ids: list[str], until: datetime | None
+    ) -> list[tuple[Story, list[AssessedItem]]]:
+        result = []
+        for story_id in ids:
+            row = self._query("SELECT * FROM stories WHERE id = ?", (story_id,))[0]
+            members = self._query(
+                f"""SELECT si.reason, {_ASSESSED_COLUMNS}
+                   FROM story_items si JOIN items i ON i.id = si.item_id
+                   JOIN sources s ON s.id = i.source_id
+                   JOIN assessments a ON a.item_id = i.id
+                   WHERE si.story_id = ? AND i.published_at < ?
+                   ORDER BY i.published_at, si.joined_at, si.item_id""",
+                (story_id, iso(until) if until else "9999"),
+            )
+            if not members:
+                continue
+            story = Story(
+                id=row["id"],
+                members=tuple(StoryMember(m["id"], m["reason"]) for m in members),
+                first_seen=_required_time(row["first_seen"]),
+                last_updated=_required_time(row["last_updated"]),
+                severity=row["severity"],
+                categories=tuple(json.loads(row["categories"])),
+                primary=_location(json.loads(row["primary_location"]))
+                if row["primary_location"]
+                else None,
+            )
+            result.append((story, [AssessedItem(_item(m), _assessment(m)) for m in members]))
+        return result
+
+    def save_story(self, story: Story, now: datetime) -> None:
+        primary = story.primary
+        with self._transaction() as db:
+            db.execute(
+                """INSERT OR REPLACE INTO stories (id, first_seen, last_updated, severity,
+                       categories, primary_location, admin1_pcode, admin2_pcode)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    story.id,
+                    iso(story.first_seen),
+                    iso(story.last_updated),
+                    story.severity,
+                    json.dumps(list(story.categories)),
+                    json.dumps(asdict(primary), ensure_ascii=False) if primary else None,
+                    primary.admin1_pcode if primary else None,
+                    primary.admin2_pcode if primary else None,
+                ),
+            )
+            for member in story.members:
+                db.execute(
+                    """INSERT INTO story_items (item_id, story_id, reason, joined_at)
+                       VALUES (?, ?, ?, ?)
+                       ON CONFLICT(item_id) DO UPDATE SET story_id = excluded.story_id,
+                           reason = excluded.reason""",
+                    (member.item_id, story.id, member.reason, iso(now)),
+                )
+
+    # digests
+
+    def save_digest(
+        self,
+        profile: str,
+        day: str,
+        window: tuple[datetime, datetime],
+        built_at: datetime,
+        subject: str,
+        html: str,
+        text: str,
+        story_count: int,
+    ) -> int:
+        with self._transaction() as db:
+            db.execute(
+                """INSERT INTO digests (profile, day, window_start, window_end, built_at, subject,
+                       html, text, story_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT(profile, day) DO UPDATE SET window_start = excluded.window_start,
+                       window_end = excluded.window_end, built_at = excluded.built_at,
+                       subject = excluded.subject, html = excluded.html, text = excluded.text,
+                       story_count = excluded.story_count""",
+                (
+                    profile,
+                    day,
+                    iso(window[0]),
+                    iso(window[1]),
+                    iso(built_at),
+                    subject,
+                    html,
+                    text,
+                    story_count,
+                ),
+            )
+            row = db.execute(
+                "SELECT id FROM digests WHERE profile = ? AND day = ?", (profile, day)
+            ).fetchone()
+        return int(row["id"])
+
+    def digests(self) -> list[DigestRecord]:
+        rows = self._query("SELECT * FROM digests ORDER BY day DESC, profile")
+        return [
+            DigestRecord(
+                id=row["id"],
+                profile=row["profile"],
+                day=row["day"],
+                window_start=_required_time(row["window_start"]),
+                window_end=_required_time(row["window_end"]),
+                built_at=_required_time(row["built_at"]),
+                subject=row["subject"],
+                html=row["html"],
+                text=row["text"],
+                story_count=row["story_count"],
+            )
+            for row in rows
+        ]
+
+
+_ASSESSED_COLUMNS = """i.*, s.name AS source, a.lang, a.risk, a.severity, a.categories, a.locations,
+    a.evidence, a.killed, a.injured"""
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements (no semicolons inside our literals)."""
+    lines = [line.split("--", 1)[0] for line in script.splitlines()]
+    return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
+
+
+def _source_values(source: NewSource) -> tuple[Any, ...]:
+    return (source.name, source.url, source.kind, source.language, source.interval_s)
+
+
+def _source(row: sqlite3.Row) -> SourceRecord:
+    return SourceRecord(
+        id=row["id"],
+        name=row["name"],
+        url=row["url"],
+        kind=row["kind"],
+        language=row["language"],
+        interval_s=row["interval_s"],
+        origin=row["origin"],
+        enabled=bool(row["enabled"]),
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        last_fetch_at=parse_iso(row["last_fetch_at"]),
+        last_success_at=parse_iso(row["last_success_at"]),
+        last_error=row["last_error"],
+        last_error_at=parse_iso(row["last_error_at"]),
+        consecutive_failures=row["consecutive_failures"],
+        next_check_at=parse_iso(row["next_check_at"]),
+        items=row["items"],
+    )
+
+
+def _item(row: sqlite3.Row) -> Item:
+    return Item(
+        id=row["id"],
+        source=row["source"],
+        guid=row["guid"],
+        url=row["url"],
+        title=row["title"],
+        text=row["text"],
+        summary_html=row["summary_html"],
+        lang_hint=row["lang_hint"],
+        published=_required_time(row["published_at"]),
+        fetched=_required_time(row["fetched_at"]),
+        content_hash=row["content_hash"],
+    )
+
+
+def _location(data: dict[str, Any]) -> Location:
+    return Location(**data)
+
+
+def _assessment(row: sqlite3.Row) -> Assessment:
+    return Assessment(
+        item_id=row["id"],
+        lang=row["lang"],
+        risk=bool(row["risk"]),
+        severity=row["severity"],
+        categories=tuple(json.loads(row["categories"])),
+        locations=tuple(_location(d) for d in json.loads(row["locations"])),
+        evidence=tuple(Evidence(**e) for e in json.loads(row["evidence"])),
+        casualties=Casualties(killed=row["killed"], injured=row["injured"]),
+    )

@@ -1,0 +1,205 @@
+"""The values that flow between the stages of the pipeline.
+
+SourceConfig -(fetch)-> Fetched | NotModified -(parse)-> RawItem -(normalise)-> Item
+-(classify)-> Assessment -(store, cluster)-> Story -(select, group, rank)-> Digest
+-(render)-> Rendered
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+Precision = Literal["country", "admin1", "admin2", "locality"]
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A feed body as the server sent it, with the validators for the next conditional GET."""
+
+    url: str
+    content: bytes
+    content_type: str | None
+    etag: str | None
+    last_modified: str | None
+    final_url: str
+    permanent_redirect: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NotModified:
+    """The server answered 304: nothing to parse."""
+
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class RawItem:
+    """One entry as the feed states it, before any cleaning."""
+
+    guid: str | None
+    url: str | None
+    title: str
+    summary_html: str
+    published: datetime | None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    title: str
+    language: str | None
+    items: tuple[RawItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A cleaned entry: stable id, plain text for analysis, sanitised HTML for display."""
+
+    id: str
+    source: str
+    guid: str | None
+    url: str | None
+    title: str
+    text: str
+    summary_html: str
+    lang_hint: str | None
+    published: datetime
+    fetched: datetime
+    content_hash: str
+
+    @property
+    def analysed_text(self) -> str:
+        """The string evidence offsets refer to: title, newline, text."""
+        return f"{self.title}\n{self.text}"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    name: str
+    place: str | None
+    country: str | None
+    admin1: str | None
+    admin1_pcode: str | None
+    admin2: str | None
+    admin2_pcode: str | None
+    lat: float | None
+    lon: float | None
+    precision: Precision
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    kind: Literal["category", "location", "casualties", "exclusion", "actor"]
+    code: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Casualties:
+    killed: int = 0
+    injured: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    item_id: str
+    lang: str
+    risk: bool
+    severity: int
+    categories: tuple[str, ...]
+    locations: tuple[Location, ...]
+    evidence: tuple[Evidence, ...]
+    casualties: Casualties = field(default_factory=Casualties)
+
+    @property
+    def primary(self) -> Location | None:
+        return self.locations[0] if self.locations else None
+
+
+@dataclass(frozen=True, slots=True)
+class AssessedItem:
+    item: Item
+    assessment: Assessment
+
+
+@dataclass(frozen=True, slots=True)
+class StoryMember:
+    item_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """One incident or development, reported by one or more items."""
+
+    id: str
+    members: tuple[StoryMember, ...]
+    first_seen: datetime
+    last_updated: datetime
+    severity: int
+    categories: tuple[str, ...]
+    primary: Location | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoryView:
+    """A story with its items, as a reader sees it in a digest."""
+
+    story: Story
+    items: tuple[AssessedItem, ...]
+
+    @property
+    def lead(self) -> AssessedItem:
+        return self.items[0]
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(i.item.source for i in self.items))
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(i.assessment.lang for i in self.items))
+
+
+@dataclass(frozen=True, slots=True)
+class DistrictSection:
+    name: str
+    pcode: str | None
+    stories: tuple[StoryView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GovernorateSection:
+    name: str
+    pcode: str | None
+    districts: tuple[DistrictSection, ...]
+
+    @property
+    def story_count(self) -> int:
+        return sum(len(d.stories) for d in self.districts)
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    profile: str
+    timezone: str
+    window_start: datetime
+    window_end: datetime
+    early_warning: tuple[StoryView, ...]
+    governorates: tuple[GovernorateSection, ...]
+    items_considered: int
+
+    @property
+    def story_count(self) -> int:
+        return sum(g.story_count for g in self.governorates)
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str

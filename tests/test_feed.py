@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from digest.errors import ParseError
+from digest.sources.feed import parse_feed
+from digest.sources.normalise import canonical_url, html_to_text, normalise, sanitise_html
+
+from .conftest import DEMO_FEEDS
+
+FETCHED = datetime(2026, 3, 24, 4, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("name", "count", "language"),
+    [
+        ("cedar-wire.rss.xml", 14, "en"),
+        ("sawt-aljanoub.atom.xml", 14, "ar"),
+        ("levant-hebdo.rdf.xml", 9, "fr"),
+        ("relief-updates.json", 6, "en"),
+    ],
+)
+def test_every_feed_format_parses(name: str, count: int, language: str) -> None:
+    feed = parse_feed((DEMO_FEEDS / name).read_bytes())
+    assert len(feed.items) == count
+    assert feed.language and feed.language.startswith(language)
+    for item in feed.items:
+        assert item.guid and item.title and item.published is not None
+        assert item.published.tzinfo is not None
+
+
+def test_dates_are_normalised_to_utc() -> None:
+    feed = parse_feed((DEMO_FEEDS / "cedar-wire.rss.xml").read_bytes())
+    first = feed.items[0]
+    assert first.published == datetime(2026, 3, 24, 3, 45, tzinfo=UTC)  # 05:45 +0200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"<html><body>not a feed</body></html>", b"\x00\x01garbage", b"{\"version\": 1}"],
+)
+def test_garbage_is_a_parse_error(body: bytes) -> None:
+    with pytest.raises(ParseError):
+        parse_feed(body)
+
+
+def test_json_feed_validation_names_the_field() -> None:
+    body = b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"title": "no id"}]}'
+    with pytest.raises(ParseError, match=r"items\.0\.id"):
+        parse_feed(body)
+
+
+def test_real_publisher_feeds_parse(shared_data: Path) -> None:
+    for path in sorted((shared_data / "feeds").glob("*.xml")):
+        feed = parse_feed(path.read_bytes(), "application/rss+xml")
+        assert feed.items, path.name
+        items = [normalise(raw, path.stem, FETCHED, None) for raw in feed.items]
+        assert len({i.id for i in items}) == len(items), path.name
+        assert all(i.title for i in items)
+
+
+def test_canonical_url_drops_tracking_and_fragments() -> None:
+    assert (
+        canonical_url("HTTPS://Example.ORG/a/b?utm_source=x&id=3&fbclid=y#top")
+        == "https://example.org/a/b?id=3"
+    )
+
+
+def test_hostile_html_is_sanitised_for_display_and_flattened_for_analysis() -> None:
+    html = '<p>Blast <b>wounds</b> four<script>alert(1)</script></p><img src=x onerror="alert(1)">'
+    clean = sanitise_html(html)
+    assert "<script" not in clean and "onerror" not in clean and "alert" not in clean
+    assert html_to_text(html) == "Blast wounds four"
+
+
+def test_stable_ids_and_content_hash() -> None:
+    feed = parse_feed((DEMO_FEEDS / "cedar-wire.rss.xml").read_bytes())
+    once = [normalise(raw, "Cedar", FETCHED, "en") for raw in feed.items]
+    again = [normalise(raw, "Cedar", FETCHED, "en") for raw in feed.items]
+    assert [i.id for i in once] == [i.id for i in again]
+    assert [i.content_hash for i in once] == [i.content_hash for i in again]
+    assert len({i.id for i in once}) == len(once)
+    other_source = normalise(feed.items[0], "Other", FETCHED, "en")
+    assert other_source.id != once[0].id

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from digest.errors import InputError
+from digest.sources.opml import parse_opml, write_opml
+from digest.storage.sqlite import SqliteStorage
+
+OPML = b"""<?xml version="1.0" encoding="UTF-8"?>
+<opml version="2.0">
+  <head><title>Lebanon</title></head>
+  <body>
+    <outline text="News">
+      <outline type="rss" text="Naharnet" xmlUrl="https://www.naharnet.com/stories/en/rss" language="en"/>
+      <outline type="rss" text="\xd8\xa7\xd9\x84\xd9\x88\xd9\x83\xd8\xa7\xd9\x84\xd8\xa9 \xd8\xa7\xd9\x84\xd9\x88\xd8\xb7\xd9\x86\xd9\x8a\xd8\xa9" xmlUrl="https://nna-leb.gov.lb/ar/rss"/>
+    </outline>
+    <outline type="rss" title="ReliefWeb" text="rw" xmlUrl="https://reliefweb.int/updates/rss.xml"/>
+    <outline type="rss" text="duplicate" xmlUrl="https://reliefweb.int/updates/rss.xml"/>
+    <outline text="a folder without a feed"/>
+  </body>
+</opml>"""
+
+
+def test_nested_outlines_are_read_once_each() -> None:
+    sources = parse_opml(OPML)
+    assert [s.name for s in sources] == ["Naharnet", "الوكالة الوطنية", "ReliefWeb"]
+    assert sources[0].language == "en"
+
+
+def test_round_trip_through_the_database(tmp_path: Path) -> None:
+    storage = SqliteStorage(tmp_path / "d.sqlite3")
+    assert storage.add_sources(parse_opml(OPML), "opml") == ["Naharnet", "الوكالة الوطنية", "ReliefWeb"]
+    exported = write_opml(storage.sources(), datetime(2026, 3, 24, tzinfo=UTC))
+    again = parse_opml(exported.encode())
+    assert {(s.name, s.url, s.language) for s in again} == {
+        (s.name, s.url, s.language) for s in parse_opml(OPML)
+    }
+    assert storage.add_sources(again, "opml") == []
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"<opml><body><outline", "not well-formed"),
+        (b"<rss/>", "not OPML"),
+        (b"<opml version='2.0'/>", "no <body>"),
+        (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><opml/>', "DOCTYPE"),
+        (b"<opml><body><outline xmlUrl='file:///etc/passwd'/></body></opml>", "not an http"),
+    ],
+)
+def test_bad_opml_is_a_clear_error(body: bytes, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        parse_opml(body)
