@@ -62,10 +62,12 @@ def local(moment: datetime, zone: str, fmt: str = "%d %b %H:%M") -> str:
 
 
 def snippet(view: StoryView) -> Snippet:
-    """One line of the lead item around its first category evidence."""
+    """One line of the lead item's text around its first category evidence; the title is shown
+    anyway, so evidence in the body is preferred."""
     lead = view.lead
     text = lead.item.analysed_text
-    spans = [e for e in lead.assessment.evidence if e.kind == "category"]
+    body_start = len(lead.item.title) + 1
+    spans = [e for e in lead.assessment.evidence if e.kind == "category" and e.start >= body_start]
     if not spans:
         line = lead.item.text.split("\n", 1)[0] or lead.item.title
         return Snippet(_shorten(line, SNIPPET_CHARS), "", "")

@@ -26,7 +26,7 @@ class FeedHandler(SimpleHTTPRequestHandler):
 
     requests: list[str]
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
     def do_GET(self) -> None:

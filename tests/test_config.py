@@ -46,7 +46,7 @@ def test_valid_config_resolves_paths_relative_to_the_file(tmp_path: Path) -> Non
 
 def test_every_error_is_reported_with_its_key_path(tmp_path: Path) -> None:
     text = VALID.replace('"Asia/Beirut"', '"Asia/Beirout"').replace('"06:30"', '"25:00"')
-    text += '\n[fetch]\nconcurency = 3\ntimeout_s = -1\n'
+    text += "\n[fetch]\nconcurency = 3\ntimeout_s = -1\n"
     found = problems(tmp_path, text)
     assert "profiles[0].timezone: unknown time zone 'Asia/Beirout'" in found
     assert any(p.startswith("profiles[0].send_at: not a time of day") for p in found)
@@ -107,7 +107,9 @@ def test_environment_override_errors_are_clear(tmp_path: Path) -> None:
     assert any(p.startswith("fetch.timeout_s:") for p in found)
 
 
-def test_secrets_come_from_the_named_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_secrets_come_from_the_named_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = load(write(tmp_path, VALID + '\n[smtp]\npassword_env = "MY_SMTP_SECRET"\n'), {})
     monkeypatch.setenv("MY_SMTP_SECRET", "hunter2")
     assert config.smtp.password() == "hunter2"

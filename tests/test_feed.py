@@ -40,7 +40,7 @@ def test_dates_are_normalised_to_utc() -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"", b"<html><body>not a feed</body></html>", b"\x00\x01garbage", b"{\"version\": 1}"],
+    [b"", b"<html><body>not a feed</body></html>", b"\x00\x01garbage", b'{"version": 1}'],
 )
 def test_garbage_is_a_parse_error(body: bytes) -> None:
     with pytest.raises(ParseError):

@@ -62,6 +62,8 @@ def test_a_dead_server_is_a_fetch_error() -> None:
 def test_bundled_scheme_serves_package_files_only() -> None:
     result = run(get("bundled://demo/feeds/relief-updates.json"))
     assert isinstance(result, Fetched) and result.content.startswith(b"{")
-    assert isinstance(run(get("bundled://demo/feeds/relief-updates.json", result.etag)), NotModified)
+    assert isinstance(
+        run(get("bundled://demo/feeds/relief-updates.json", result.etag)), NotModified
+    )
     with pytest.raises(FetchError, match="404"):
         run(get("bundled://demo/../../../etc/passwd"))

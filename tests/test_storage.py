@@ -70,18 +70,24 @@ def test_a_changed_item_is_updated_not_duplicated(tmp_path: Path) -> None:
 
 def test_source_sync_and_health(tmp_path: Path) -> None:
     storage = SqliteStorage(tmp_path / "d.sqlite3")
-    storage.sync_sources([NewSource("A", "https://a.example/"), NewSource("B", "https://b.example/")], "config")
+    storage.sync_sources(
+        [NewSource("A", "https://a.example/"), NewSource("B", "https://b.example/")], "config"
+    )
     a = storage.source("A")
     storage.record_failure(a.id, NOW, NOW + timedelta(minutes=5), "HTTP 503")
     storage.record_failure(a.id, NOW, NOW + timedelta(minutes=10), "HTTP 503")
     failing = storage.source("A")
     assert failing.consecutive_failures == 2 and failing.last_error == "HTTP 503"
     assert [s.name for s in storage.due_sources(NOW)] == ["B"]
-    storage.record_success(a.id, NOW, NOW + timedelta(minutes=15), '"e1"', None, "https://a2.example/")
+    storage.record_success(
+        a.id, NOW, NOW + timedelta(minutes=15), '"e1"', None, "https://a2.example/"
+    )
     healed = storage.source("A")
     assert healed.consecutive_failures == 0 and healed.etag == '"e1"'
     assert healed.url == "https://a2.example/"
     storage.sync_sources([NewSource("B", "https://b.example/")], "config")
     assert not storage.source("A").enabled
-    added = storage.add_sources([NewSource("B", "https://x.example/"), NewSource("C", "https://c.example/")], "opml")
+    added = storage.add_sources(
+        [NewSource("B", "https://x.example/"), NewSource("C", "https://c.example/")], "opml"
+    )
     assert added == ["C"]

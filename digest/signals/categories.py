@@ -44,6 +44,29 @@ LABELS: dict[str, str] = {
     "infrastructure": "Infrastructure",
 }
 
+# When an item matches several categories about as strongly, the more specific one is named
+# first: "gunmen kidnapped a man" is a kidnapping before it is an attack on civilians.
+SPECIFICITY: tuple[str, ...] = (
+    "evacuation",
+    "airstrike",
+    "shelling",
+    "kidnapping",
+    "explosion",
+    "uxo",
+    "armed_clash",
+    "riot",
+    "protest",
+    "displacement",
+    "movement_restriction",
+    "arrest",
+    "natural_hazard",
+    "health",
+    "infrastructure",
+    "attack_on_civilians",
+    "crime",
+    "escalation",
+)
+
 # Precursors get their own "early warning" section at the top of a digest.
 PRECURSORS: frozenset[str] = frozenset({"escalation", "evacuation", "movement_restriction"})
 

@@ -19,8 +19,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from digest.signals.categories import CATEGORY_CODES
-from digest.signals.gazetteer import PRECISION_RANK, Gazetteer, Mention, Place, resolve
+from digest.signals.categories import SPECIFICITY
+from digest.signals.gazetteer import Gazetteer, Mention, Place, resolve
 from digest.signals.language import LanguageIdentifier
 from digest.signals.lexicon import GLOBAL, Lexicon, load_lexicon
 from digest.signals.matcher import Match, longest_first, overlaps
@@ -193,24 +193,36 @@ class Classifier:
         return spans
 
     def _casualties(self, folded: Folded) -> Casualties:
+        """For each casualty word, the nearest number within CASUALTY_WINDOW words (before it
+        first, as in "three killed"); the largest such count per kind."""
         text = folded.text
         words = [(m.start(), m.end(), m.group()) for m in re.finditer(r"\w+", text)]
         counts = {"killed": 0, "injured": 0}
-        for hit in self.lexicon.casualties.find(folded):
+        hits = self.lexicon.casualties.find(folded)
+        idioms = [(h.start, h.end) for h in hits if "exclude" in h.payloads]
+        for hit in hits:
             kind = hit.payloads[0]
-            if kind not in counts:
+            if kind not in counts or overlaps(hit, idioms):
                 continue
-            index = next((i for i, w in enumerate(words) if w[0] >= hit.start), len(words))
-            window = words[max(0, index - CASUALTY_WINDOW) : index + CASUALTY_WINDOW + 1]
-            for _, _, word in window:
-                value = self._number(word)
-                if value is not None and value < 10_000:
-                    counts[kind] = max(counts[kind], value)
+            first = next((i for i, w in enumerate(words) if w[0] >= hit.start), len(words))
+            last = next((i for i, w in enumerate(words) if w[1] >= hit.end), first)
+            for distance in range(1, CASUALTY_WINDOW + 1):
+                value = None
+                for index in (first - distance, last + distance):
+                    if 0 <= index < len(words) and value is None:
+                        value = self._number(text, *words[index])
+                if value is not None:
+                    break
+            if value is None:
+                value = self.lexicon.implied_counts.get(text[hit.start : hit.end])
+            if value is not None:
+                counts[kind] = max(counts[kind], value)
         return Casualties(killed=counts["killed"], injured=counts["injured"])
 
-    def _number(self, word: str) -> int | None:
+    def _number(self, text: str, start: int, end: int, word: str) -> int | None:
         if _NUMBER.fullmatch(word):
-            return int(word)
+            clock = text[start - 1 : start] == ":" or text[end : end + 1] == ":"
+            return None if clock or int(word) >= 10_000 else int(word)
         return self.lexicon.numbers.get(word)
 
 
@@ -221,7 +233,9 @@ def _rank_categories(terms: list[Match[str]], title_end: int) -> tuple[str, ...]
             weight = 2 if match.start < title_end else 1
             count, first = scores.get(code, (0, match.start))
             scores[code] = (count + weight, min(first, match.start))
-    order = sorted(scores, key=lambda c: (-scores[c][0], scores[c][1], CATEGORY_CODES.index(c)))
+    order = sorted(
+        scores, key=lambda c: (-min(scores[c][0], 2), SPECIFICITY.index(c), scores[c][1])
+    )
     return tuple(order)
 
 
@@ -260,6 +274,3 @@ def _evidence(
 ) -> Evidence:
     start, end = folded.original_span(match.start, match.end)
     return Evidence(kind=kind, code=code, text=original[start:end], start=start, end=end)  # type: ignore[arg-type]
-
-
-__all__ = ["PRECISION_RANK", "Classifier", "Explained", "Text"]

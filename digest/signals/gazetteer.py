@@ -59,6 +59,15 @@ class Place:
 
 
 @dataclass(frozen=True, slots=True)
+class Name:
+    """A place under one of its names; a capitalised Latin name must be capitalised in the text
+    (so "Hasbaya" matches but the English word "sour" does not find Tyre)."""
+
+    place: Place
+    capitalised: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Mention:
     start: int  # folded offsets
     end: int
@@ -67,8 +76,9 @@ class Mention:
 
 class Gazetteer:
     def __init__(self, places: dict[str, Place], names: list[tuple[str, Place]]) -> None:
+        entries = [(name, Name(place, name[:1].isupper())) for name, place in names]
         self.places = places
-        self._matcher = PhraseMatcher(names)
+        self._matcher: PhraseMatcher[Name] = PhraseMatcher(entries)
         self.by_pcode = {p.id: p for p in places.values() if p.level in ("admin1", "admin2")}
 
     @classmethod
@@ -97,15 +107,18 @@ class Gazetteer:
         return cls(places, names)
 
     def mentions(self, folded: Folded, original: str) -> list[Mention]:
-        """Place names in the text; Latin-script names must be capitalised in the original."""
-        found: list[Match[Place]] = []
+        """Place names in the text, each with every place it may name."""
+        found: list[Match[Name]] = []
         for match in self._matcher.find(folded):
-            if not is_arabic(match.pattern[0]):
-                first = original[folded.origin[match.start]]
-                if not (first.isupper() or first.isdigit()):
-                    continue
-            found.append(match)
-        return [Mention(m.start, m.end, m.payloads) for m in longest_first(found)]
+            first = original[folded.origin[match.start]]
+            upper = first.isupper() or first.isdigit() or is_arabic(first)
+            names = tuple(n for n in match.payloads if upper or not n.capitalised)
+            if names:
+                found.append(Match(match.start, match.end, names, match.pattern))
+        return [
+            Mention(m.start, m.end, tuple(dict.fromkeys(n.place for n in m.payloads)))
+            for m in longest_first(found)
+        ]
 
     def region_of(self, pcode: str) -> Place | None:
         return self.by_pcode.get(pcode)

@@ -3,8 +3,9 @@
 Each ``lexicons/<lang>.toml`` has one table per category code (``terms``, ``exclude``), and the
 tables ``_exclude`` (global traps), ``_context`` (registers such as sport that make a term
 unreliable), ``_actors`` (armed and security actors of the region), ``_casualties`` (words for
-the killed, injured and missing) and ``_numbers`` (number words). All languages share one
-automaton: folding makes the scripts disjoint, and mixed-language posts are common.
+the killed, injured and missing, and idioms to ``exclude`` such as "dead end"), ``_numbers``
+(number words) and ``_implied_counts`` (words that carry a count: Arabic duals). All languages
+share one automaton: folding makes the scripts disjoint, and mixed-language posts are common.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class Lexicon:
     actors: PhraseMatcher[str]
     casualties: PhraseMatcher[str]
     numbers: Mapping[str, int]
+    implied_counts: Mapping[str, int]
 
 
 def load_lexicon(
@@ -49,6 +51,7 @@ def load_lexicon(
     actors: list[tuple[str, str]] = []
     casualties: list[tuple[str, str]] = []
     numbers: dict[str, int] = {}
+    implied: dict[str, int] = {}
     for table in tables:
         for code in CATEGORY_CODES:
             section = table.get(code, {})
@@ -62,6 +65,8 @@ def load_lexicon(
             casualties += [(word, kind) for word in words]
         for word, value in table.get("_numbers", {}).items():
             numbers[fold_plain(word)] = int(value)
+        for word, value in table.get("_implied_counts", {}).items():
+            implied[fold_plain(word)] = int(value)
     for code, extra in (extra_terms or {}).items():
         terms += [(term, code) for term in extra]
     return Lexicon(
@@ -71,6 +76,7 @@ def load_lexicon(
         actors=PhraseMatcher(actors),
         casualties=PhraseMatcher(casualties),
         numbers=numbers,
+        implied_counts=implied,
     )
 
 

@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from digest.jsonl import classify_lines, cluster_lines
+from digest.signals.classify import Classifier, Text
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    return Classifier.default()
+
+
+def classify(classifier: Classifier, title: str, text: str = "") -> dict:
+    line = json.dumps({"id": "x", "title": title, "text": text})
+    return next(iter(classify_lines([line], classifier)))
+
+
+def test_seed_article_is_an_escalation_in_lebanon(
+    shared_data: Path, classifier: Classifier
+) -> None:
+    path = next((shared_data / "seed").glob("*.txt"))
+    title, _, body = path.read_text(encoding="utf-8").partition("\n")
+    result = classify(classifier, title, body)
+    assert result["risk"] is True
+    assert "escalation" in result["categories"]
+    assert any(loc["country"] == "LB" for loc in result["locations"])
+    assert result["severity"] >= 2
+    analysed = f"{title}\n{body}"
+    for evidence in result["evidence"]:
+        assert analysed[evidence["start"] : evidence["end"]] == evidence["text"]
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "category", "admin2"),
+    [
+        ("Drone strike on a car near Aitaroun kills two", "", "airstrike", "LB41"),
+        ("غارة من مسيرة على سيارة في عيترون", "", "airstrike", "LB41"),
+        ("Frappe de drone contre une voiture à Aïtaroun", "", "airstrike", "LB41"),
+        ("قصف مدفعي على أطراف الخيام", "", "shelling", "LB43"),
+        ("Protesters burn tyres and block the road in Tripoli", "", None, "LB56"),
+        ("Gunmen kidnap a man in Hermel", "", "kidnapping", "LB22"),
+        ("إنذار عاجل إلى سكان حاروف: الإخلاء فوراً", "", "evacuation", "LB44"),
+    ],
+)
+def test_incidents_in_three_languages(
+    classifier: Classifier, title: str, text: str, category: str | None, admin2: str
+) -> None:
+    result = classify(classifier, title, text)
+    assert result["risk"] is True
+    if category:
+        assert result["categories"][0] == category
+    assert result["locations"][0]["admin2_pcode"] == admin2
+    assert result["severity"] >= 1
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Teachers' union calls off hunger strike after talks",
+        "Big-budget thriller bombs at the box office",
+        "Nejmeh striker's late shot wins the Beirut derby",
+        "Minister faces a storm of criticism over fuel prices",
+        "Exhibition marks the anniversary of the 1982 invasion",
+        "Drone strike kills three in Kherson region of Ukraine",
+    ],
+)
+def test_traps_and_out_of_region_events_are_not_risks(classifier: Classifier, title: str) -> None:
+    result = classify(classifier, title)
+    assert result["risk"] is False
+    assert result["severity"] == 0
+    assert result["categories"] == []
+
+
+def test_casualties_raise_severity(classifier: Classifier) -> None:
+    two = classify(classifier, "Israeli strike on a car in Bint Jbeil kills two")
+    many = classify(classifier, "Israeli strikes on Nabatieh kill 12 people, wound 30")
+    assert two["casualties"]["killed"] == 2 and two["severity"] == 3
+    assert many["casualties"]["killed"] == 12 and many["severity"] == 4
+    timed = classify(classifier, "Air strike in Tyre", "At 01:30 three people were injured.")
+    assert timed["casualties"]["injured"] == 3
+
+
+def test_language_is_detected_on_short_headlines(classifier: Classifier) -> None:
+    for title, lang in [
+        ("Drone strike hits car near Tyre", "en"),
+        ("Frappe de drone près de Tyr", "fr"),
+        ("غارة على صور", "ar"),
+    ]:
+        assert classify(classifier, title)["lang"] == lang
+
+
+def test_malformed_lines_get_an_error_and_processing_goes_on(classifier: Classifier) -> None:
+    lines = [
+        "not json",
+        json.dumps([1, 2]),
+        json.dumps({"text": "no id"}),
+        json.dumps({"id": "e", "text": ""}),
+        json.dumps({"id": 5, "text": 3}),
+        json.dumps({"id": "ok", "text": "Shelling on Khiam"}),
+    ]
+    results = list(classify_lines(lines, classifier))
+    assert [r["id"] for r in results] == [None, None, None, "e", "5", "ok"]
+    assert all("error" in r for r in results[:5])
+    assert results[5]["risk"] is True
+
+
+def test_cluster_joins_the_same_incident_across_languages(classifier: Classifier) -> None:
+    lines = [
+        {
+            "id": "a",
+            "title": "Drone strike on a car in Aitaroun kills one",
+            "text": "",
+            "published": "2026-03-23T09:00:00Z",
+            "source": "A",
+        },
+        {
+            "id": "b",
+            "title": "غارة من مسيرة على سيارة في عيترون",
+            "text": "",
+            "published": "2026-03-23T10:00:00Z",
+            "source": "B",
+        },
+        {
+            "id": "c",
+            "title": "Artillery shells hit Khiam",
+            "text": "",
+            "published": "2026-03-23T10:30:00Z",
+            "source": "A",
+        },
+        {
+            "id": "d",
+            "title": "Drone strike on a car in Aitaroun kills one",
+            "text": "",
+            "published": "2026-03-25T12:00:00Z",
+            "source": "C",
+        },
+        {"id": "bad", "text": "no date"},
+    ]
+    results = cluster_lines([json.dumps(x) for x in lines], classifier)
+    story = {r["id"]: r.get("story") for r in results}
+    assert story["a"] == story["b"] == story["d"]  # d: same text as a
+    assert story["c"] != story["a"]
+    assert "error" in results[-1]
+
+
+def test_cli_classify_streams_json_lines() -> None:
+    lines = "\n".join(
+        [json.dumps({"id": "1", "title": "Drone strike on Aitaroun", "text": ""}), "{broken"]
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "digest", "classify"],
+        input=lines,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = [json.loads(line) for line in done.stdout.splitlines()]
+    assert out[0]["id"] == "1" and out[0]["risk"] is True
+    assert out[1]["id"] is None and "error" in out[1]
+    assert set(out[0]) >= {"id", "lang", "risk", "severity", "categories", "locations", "evidence"}
+    location = out[0]["locations"][0]
+    assert set(location) == {
+        "name",
+        "place",
+        "country",
+        "admin1",
+        "admin1_pcode",
+        "admin2",
+        "admin2_pcode",
+        "lat",
+        "lon",
+        "precision",
+    }
+
+
+def test_evidence_offsets_point_into_title_newline_text(classifier: Classifier) -> None:
+    explained = classifier.classify(Text("t", "Shelling on Khiam", "Shells also hit Kfar Kila."))
+    analysed = "Shelling on Khiam\nShells also hit Kfar Kila."
+    assert explained.assessment.evidence
+    for evidence in explained.assessment.evidence:
+        assert analysed[evidence.start : evidence.end] == evidence.text
