@@ -45,17 +45,15 @@ class UsageError(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
+    config_help = "config file (default: $DIGEST_CONFIG, else config/digest.toml, else the demo)"
+    # --config is accepted before or after the verb; after it, it must not reset the value given
+    # before, hence SUPPRESS on the verbs' copy.
     common = UsageError(add_help=False)
-    common.add_argument(
-        "--config",
-        type=Path,
-        help="config file (default: $DIGEST_CONFIG, else config/digest.toml, else the demo config)",
-    )
+    common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=config_help)
     root = UsageError(
-        prog="digest",
-        description="A humanitarian early-warning digest of public feeds.",
-        parents=[common],
+        prog="digest", description="A humanitarian early-warning digest of public feeds."
     )
+    root.add_argument("--config", type=Path, default=None, help=config_help)
     root.add_argument("--version", action="version", version=f"digest {__version__}")
     verbs = root.add_subparsers(dest="verb", required=True, metavar="VERB", parser_class=UsageError)
 

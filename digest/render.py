@@ -44,7 +44,7 @@ def environment(user_templates: Path | None = None) -> Environment:
     default = FileSystemLoader(templates_dir())
     loaders = [FileSystemLoader(user_templates)] if user_templates else []
     env = Environment(
-        loader=ChoiceLoader([*loaders, default, PrefixLoader({"default": default})]),
+        loader=ChoiceLoader([*loaders, default, PrefixLoader({"default": default}, delimiter=":")]),
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=False),
         undefined=StrictUndefined,
         trim_blocks=True,

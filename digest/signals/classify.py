@@ -9,7 +9,8 @@ The decisions, in order:
 3. The primary place is the one whose mention stands closest to the category evidence, preferring
    the title, precise places over whole countries, and never a person's place of origin.
 4. The item is a risk when it has a category and is set in the configured region: a place there,
-   or, when no place is named at all, a regional actor or nationality.
+   or, when no place is named at all, a regional actor (Hezbollah, UNIFIL) or a nationality of
+   the region ("Israeli strike").
 5. Severity follows digest.signals.severity.
 """
 
@@ -117,12 +118,16 @@ class Classifier:
             code = place.pcode or place.country
             evidence.append(_evidence("location", code, folded, original, mention))
 
-        actor_hits = self.lexicon.actors.find(folded)
         in_region = any(self.in_scope(loc.country) for loc in locations)
-        if not locations and actor_hits:
-            in_region = True
-            for hit in actor_hits[:3]:
-                evidence.append(_evidence("actor", "actor", folded, original, hit))
+        if not locations:
+            actors = self.lexicon.actors.find(folded) + [
+                hit
+                for hit in self.gazetteer.nationalities(folded)
+                if any(self.in_scope(country) for country in hit.payloads)
+            ]
+            in_region = bool(actors)
+            for hit in sorted(actors, key=lambda h: h.start)[:3]:
+                evidence.append(_evidence("actor", hit.payloads[0], folded, original, hit))
 
         casualties = self._casualties(folded)
         risk = bool(categories) and in_region

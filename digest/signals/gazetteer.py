@@ -6,7 +6,7 @@ from GeoNames and OCHA data (see gazetteer/README.md for sources and licences).
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,10 +75,16 @@ class Mention:
 
 
 class Gazetteer:
-    def __init__(self, places: dict[str, Place], names: list[tuple[str, Place]]) -> None:
+    def __init__(
+        self,
+        places: dict[str, Place],
+        names: list[tuple[str, Place]],
+        demonyms: Sequence[tuple[str, str]] = (),
+    ) -> None:
         entries = [(name, Name(place, name[:1].isupper())) for name, place in names]
         self.places = places
         self._matcher: PhraseMatcher[Name] = PhraseMatcher(entries)
+        self._demonyms: PhraseMatcher[str] = PhraseMatcher(demonyms)
         self.by_pcode = {p.id: p for p in places.values() if p.level in ("admin1", "admin2")}
 
     @classmethod
@@ -104,7 +110,17 @@ class Gazetteer:
         for row in _rows(directory / "aliases.tsv"):
             target = places[row["target_id"]]
             names += [(name, target) for name in row["names"].split("|") if name]
-        return cls(places, names)
+        demonyms = [
+            (name, row["country"])
+            for row in _rows(directory / "demonyms.tsv")
+            for name in row["names"].split("|")
+            if name
+        ]
+        return cls(places, names, demonyms)
+
+    def nationalities(self, folded: Folded) -> list[Match[str]]:
+        """Nationality words ("Israeli", "لبناني"), each with its country code."""
+        return self._demonyms.find(folded)
 
     def mentions(self, folded: Folded, original: str) -> list[Mention]:
         """Place names in the text, each with every place it may name."""

@@ -1,0 +1,194 @@
+from __future__ import annotations
+
+import email
+import json
+import os
+import shutil
+import subprocess
+import sys
+from email.message import EmailMessage
+from email.policy import default
+from pathlib import Path
+
+import pytest
+
+from .conftest import DEMO_FEEDS, FeedServer
+
+
+def digest(
+    *args: str, cwd: Path, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")}
+    environ.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "digest", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=120,
+    )
+
+
+def config_for(tmp_path: Path, sources: list[tuple[str, str]], extra: str = "") -> Path:
+    lines = ['[storage]\ndatabase = "data/digest.sqlite3"\n']
+    for name, url in sources:
+        lines.append(f'[[sources]]\nname = "{name}"\nurl = "{url}"\n')
+    lines.append(
+        '[[profiles]]\nname = "beirut"\nrecipients = ["security@example.org"]\n'
+        'timezone = "Asia/Beirut"\nsend_at = "06:30"\nmin_severity = 2\n'
+    )
+    path = tmp_path / "digest.toml"
+    path.write_text("\n".join(lines) + extra, encoding="utf-8")
+    return path
+
+
+def test_demo_writes_digest_eml_and_archive_offline(tmp_path: Path) -> None:
+    done = digest("demo", "--out", "out", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    printed = [
+        Path(line) for line in done.stdout.splitlines() if line.endswith((".html", ".txt", ".eml"))
+    ]
+    names = {p.name for p in printed}
+    assert names == {
+        "digest-beirut-office-2026-03-24.html",
+        "digest-beirut-office-2026-03-24.txt",
+        "digest-beirut-office-2026-03-24.eml",
+        "index.html",
+    }
+    out = tmp_path / "out"
+    assert (out / "archive" / "beirut-office" / "2026-03-24.html").is_file()
+    index = (out / "archive" / "index.html").read_text()
+    assert "beirut-office/2026-03-24.html" in index
+    text = (out / "digest-beirut-office-2026-03-24.txt").read_text()
+    assert "EARLY WARNING" in text and "Aitaroun" in text
+    html = (out / "digest-beirut-office-2026-03-24.html").read_text()
+    assert "<script" not in html and "onerror" not in html
+    assert 'dir="auto"' in html
+    message = email.message_from_bytes(
+        (out / "digest-beirut-office-2026-03-24.eml").read_bytes(), policy=default
+    )
+    assert isinstance(message, EmailMessage)
+    assert message.get_content_type() == "multipart/alternative"
+    assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain", "text/html"]
+    for header in ("Message-ID", "Date", "List-Id", "List-Unsubscribe", "Auto-Submitted"):
+        assert message[header], header
+    again = digest("demo", "--out", "out", cwd=tmp_path)
+    assert again.returncode == 0
+    assert "0 new items" in again.stdout
+
+
+def test_init_then_check(tmp_path: Path) -> None:
+    done = digest("init", "site", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    config = tmp_path / "site" / "digest.toml"
+    assert config.is_file()
+    assert digest("init", "site", cwd=tmp_path).returncode == 2
+    checked = digest("--config", str(config), "check", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    assert "profile beirut-office" in checked.stdout and "alert south-strikes" in checked.stdout
+
+
+def test_check_lists_every_error_without_a_traceback(tmp_path: Path) -> None:
+    path = config_for(tmp_path, [("A", "https://a.example/rss")])
+    text = path.read_text().replace("Asia/Beirut", "Asia/Beirout") + "\n[fetch]\nconcurency = 3\n"
+    path.write_text(text)
+    done = digest("check", "--config", str(path), cwd=tmp_path)
+    assert done.returncode == 2
+    assert "profiles[0].timezone: unknown time zone 'Asia/Beirout'" in done.stderr
+    assert "fetch.concurency: unknown key" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_check_refuses_unknown_region_codes(tmp_path: Path) -> None:
+    path = config_for(tmp_path, [])
+    path.write_text(
+        path.read_text().replace("min_severity = 2", 'min_severity = 2\nregions = ["LB99"]')
+    )
+    done = digest("check", "--config", str(path), cwd=tmp_path)
+    assert done.returncode == 2 and "profiles[0].regions: unknown P-code 'LB99'" in done.stderr
+
+
+def test_user_errors_exit_2(tmp_path: Path) -> None:
+    assert digest("--config", "absent.toml", "check", cwd=tmp_path).returncode == 2
+    assert digest("no-such-verb", cwd=tmp_path).returncode == 2
+    not_yet = digest("send", cwd=tmp_path)
+    assert not_yet.returncode == 2 and "not built yet" in not_yet.stderr
+    missing = digest("sources", "import", "nothere.opml", cwd=tmp_path)
+    assert missing.returncode == 2 and "cannot read nothere.opml" in missing.stderr
+    assert "Traceback" not in missing.stderr
+
+
+def test_fetch_from_a_local_server_then_list_build_and_export(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    for name in ("cedar-wire.rss.xml", "sawt-aljanoub.atom.xml"):
+        shutil.copy(DEMO_FEEDS / name, feed_server.root / name)
+    (feed_server.root / "broken.xml").write_text("<rss><channel><item><title>x")
+    path = config_for(
+        tmp_path,
+        [
+            ("Cedar", feed_server.url("cedar-wire.rss.xml")),
+            ("Sawt", feed_server.url("sawt-aljanoub.atom.xml")),
+            ("Broken", feed_server.url("broken.xml")),
+            ("Gone", feed_server.url("gone.xml")),
+        ],
+    )
+    first = digest("--config", str(path), "fetch", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "Cedar: updated (14 new" in first.stdout
+    assert "Gone: failed (HTTP 404" in first.stdout
+    second = digest("--config", str(path), "fetch", "--all", cwd=tmp_path)
+    assert "Cedar: not-modified" in second.stdout and "0 new items" in second.stdout
+
+    listed = json.loads(
+        digest("--config", str(path), "sources", "list", "--json", cwd=tmp_path).stdout
+    )
+    by_name = {s["name"]: s for s in listed}
+    assert by_name["Cedar"]["items"] == 14 and by_name["Cedar"]["last_success"]
+    assert by_name["Gone"]["last_error"].startswith("HTTP 404")
+    assert {"name", "url", "kind", "items", "last_success", "last_error"} <= set(by_name["Cedar"])
+    table = digest("--config", str(path), "sources", "list", cwd=tmp_path).stdout
+    assert "failing x2" in table
+
+    for fmt, marker in (
+        ("html", "<!DOCTYPE html>"),
+        ("text", "SECURITY DIGEST"),
+        ("eml", "MIME-Version"),
+    ):
+        built = digest(
+            "--config", str(path), "build", "--date", "2026-03-24", "--format", fmt, cwd=tmp_path
+        )
+        assert built.returncode == 0, built.stderr
+        assert marker in built.stdout
+    built = digest(
+        "--config", str(path), "build", "--date", "2026-03-24", "--format", "text", cwd=tmp_path
+    )
+    assert "Aitaroun" in built.stdout and "Khiam" in built.stdout
+
+    exported = digest("--config", str(path), "sources", "export", cwd=tmp_path).stdout
+    (tmp_path / "other").mkdir()
+    other = config_for(tmp_path / "other", [])
+    (tmp_path / "export.opml").write_text(exported)
+    imported = digest(
+        "--config", str(other), "sources", "import", str(tmp_path / "export.opml"), cwd=tmp_path
+    )
+    assert imported.returncode == 0 and "4 source(s) added" in imported.stdout
+
+
+def test_build_with_an_unknown_profile_is_a_user_error(tmp_path: Path) -> None:
+    path = config_for(tmp_path, [])
+    done = digest("--config", str(path), "build", "--profile", "nope", cwd=tmp_path)
+    assert done.returncode == 2 and "no profile named 'nope'" in done.stderr
+
+
+@pytest.mark.parametrize("verb", ["classify", "cluster"])
+def test_jsonl_verbs_need_no_database(tmp_path: Path, verb: str) -> None:
+    line = json.dumps(
+        {"id": "1", "title": "Shelling on Khiam", "text": "", "published": "2026-03-23T10:00:00Z"}
+    )
+    done = digest(verb, cwd=tmp_path, stdin=line + "\n")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["id"] == "1"
+    assert not list(tmp_path.rglob("*.sqlite3"))

@@ -1,0 +1,77 @@
+"""Golden files: the demo digest as rendered today, reviewed as a diff when it changes.
+
+Regenerate after an intended change with: DIGEST_UPDATE_GOLDEN=1 pytest tests/test_render.py
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from digest import render
+from digest.briefing import assemble, window
+from digest.config import ProfileConfig
+from digest.demo import run_demo
+from digest.types import Digest
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def check_golden(name: str, actual: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("DIGEST_UPDATE_GOLDEN"):
+        path.write_text(actual, encoding="utf-8")
+    expected = path.read_text(encoding="utf-8")
+    assert actual == expected, f"{name} differs from its golden file; review the diff"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    run_demo(out)
+    return out
+
+
+@pytest.mark.parametrize("suffix", ["txt", "html"])
+def test_demo_digest_matches_golden(demo: Path, suffix: str) -> None:
+    actual = (demo / f"digest-beirut-office-2026-03-24.{suffix}").read_text(encoding="utf-8")
+    check_golden(f"demo-digest.{suffix}", actual)
+
+
+def test_demo_digest_is_small_and_links_every_story(demo: Path) -> None:
+    html = (demo / "digest-beirut-office-2026-03-24.html").read_bytes()
+    assert len(html) < 100_000
+    text = (demo / "digest-beirut-office-2026-03-24.txt").read_text(encoding="utf-8")
+    assert text.count("https://") >= 10
+    for ordinary in ("box office", "derby", "exchange rate", "سعر صرف", "Festival", "teachers"):
+        assert ordinary not in text, ordinary
+
+
+def test_quiet_day_says_so() -> None:
+    profile = ProfileConfig(name="quiet")
+    span = window(profile, date(2026, 3, 24))
+    digest = assemble(profile, span, [], 12)
+    rendered = render.render(digest, render.environment())
+    assert rendered.subject.startswith("Security digest quiet, Tue 24 Mar 2026: Quiet day")
+    assert "Quiet days are worth knowing too" in rendered.html
+    assert "Nothing above this profile's threshold" in rendered.text
+
+
+def test_user_templates_override_defaults_and_can_extend_them(tmp_path: Path) -> None:
+    (tmp_path / "digest.txt.j2").write_text(
+        'OFFICE COPY\n{% include "default:digest.txt.j2" %}', encoding="utf-8"
+    )
+    digest = Digest(
+        "p",
+        "Asia/Beirut",
+        datetime(2026, 3, 23, 4, 30, tzinfo=UTC),
+        datetime(2026, 3, 24, 4, 30, tzinfo=UTC),
+        (),
+        (),
+        0,
+    )
+    rendered = render.render(digest, render.environment(tmp_path))
+    assert rendered.text.startswith("OFFICE COPY\nSECURITY DIGEST - p")
