@@ -34,6 +34,9 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from digest.text import fold_plain
+
 REPO = Path(__file__).resolve().parent.parent
 OUT_DIR = REPO / "digest" / "signals" / "gazetteer"
 DEFAULT_SHARED = REPO.parent / "shared" / "data" / "gazetteer"
@@ -792,37 +795,8 @@ FOREIGN_ADMIN_WORDS = {
     "district de",
 }
 
-ARABIC_FOLD = {
-    "أ": "ا",
-    "إ": "ا",
-    "آ": "ا",
-    "ٱ": "ا",
-    "ى": "ي",
-    "ة": "ه",
-    "ؤ": "و",
-    "ئ": "ي",
-    "ک": "ك",
-    "ی": "ي",
-    "ـ": "",
-}
-
-
-def fold(text: str) -> str:
-    """Close to digest.text.fold_plain: NFKC, casefold, accents and tashkeel removed, Arabic
-    letters folded, typographic apostrophes to ASCII."""
-    out = []
-    for char in unicodedata.normalize("NFKC", text):
-        if char in ARABIC_FOLD:
-            out.append(ARABIC_FOLD[char])
-            continue
-        for part in unicodedata.normalize("NFD", char.casefold()):
-            if part in ARABIC_FOLD:
-                out.append(ARABIC_FOLD[part])
-            elif part in "’‘ʼ`":
-                out.append("'")
-            elif unicodedata.category(part) not in ("Mn", "Me", "Cf"):
-                out.append(part)
-    return unicodedata.normalize("NFC", "".join(out))
+# The same folding the matcher applies, so stop words compare as the matcher will see them.
+fold = fold_plain
 
 
 def words(text: str) -> list[str]:
