@@ -30,6 +30,7 @@ from pydantic import (
 from digest.errors import ConfigError
 from digest.resources import bundled_config
 from digest.signals.categories import CATEGORY_CODES
+from digest.signals.scope import DEFAULT_COUNTRIES
 
 ENV_PREFIX = "DIGEST_"
 ENV_CONFIG = "DIGEST_CONFIG"
@@ -93,7 +94,7 @@ class FetchConfig(Section):
 
 
 class SignalsConfig(Section):
-    countries: list[str] = Field(default_factory=lambda: ["LB", "SY", "IL", "PS", "JO", "IQ", "CY"])
+    countries: list[str] = Field(default_factory=lambda: list(DEFAULT_COUNTRIES))
     extra_terms: dict[Category, list[str]] = Field(default_factory=dict)
     exclude: list[str] = Field(default_factory=list)
 

@@ -8,9 +8,11 @@ The decisions, in order:
    mentions, else the one in the configured region, else the most populous.
 3. The primary place is the one whose mention stands closest to the category evidence, preferring
    the title, precise places over whole countries, and never a person's place of origin.
-4. The item is a risk when it has a category and is set in the configured region: a place there,
-   or, when no place is named at all, a regional actor (Hezbollah, UNIFIL) or a nationality of
-   the region ("Israeli strike").
+4. The item is a risk when it has a category and is set in the configured region: its primary
+   place is there (a dateline such as "BEIRUT (Reuters) -" is where the report was filed, not a
+   place of the event), or mentions of the region (places, regional actors such as Hezbollah or
+   UNIFIL, nationalities such as "Israeli") outnumber those of elsewhere at least twice over; the
+   primary place is then the best-ranked place in the region.
 5. Severity follows digest.signals.severity.
 """
 
@@ -23,14 +25,17 @@ from dataclasses import dataclass
 from digest.signals.categories import SPECIFICITY
 from digest.signals.gazetteer import Gazetteer, Mention, Place, resolve
 from digest.signals.language import LanguageIdentifier
-from digest.signals.lexicon import GLOBAL, Lexicon, load_lexicon
+from digest.signals.lexicon import GLOBAL, Lexicon, NearSide, load_lexicon
 from digest.signals.matcher import Match, longest_first, overlaps
+from digest.signals.scope import DEFAULT_COUNTRIES
 from digest.signals.severity import severity
 from digest.text import Folded, fold, fold_plain
 from digest.types import Assessment, Casualties, Evidence, Location
 
 _SENTENCE_END = re.compile(r"[.!?؟\n]+")
 _NUMBER = re.compile(r"\d+")
+_WORD = re.compile(r"\w+")
+_DATELINE_TAIL = re.compile(r"[^\n()]{0,45}?\([^()\n]{1,30}\)\s*(?:-|--|:)")
 _ORIGIN_CUES = tuple(
     fold_plain(cue)
     for cue in (
@@ -49,9 +54,11 @@ _ORIGIN_CUES = tuple(
         "ابن مدينة",
     )
 )
-ORIGIN_PENALTY = 1000
-TITLE_BONUS = 60
-PRECISION_BIAS = {"locality": 0, "admin2": 15, "admin1": 30, "country": 400}
+TITLE_WEIGHT = 2.0
+NEAR_WEIGHT = 2.0
+NEAR_CHARS = 150  # beyond this distance from category evidence a mention gets no nearness weight
+PRECISION_FACTOR = {"locality": 1.0, "admin2": 0.9, "admin1": 0.8, "country": 0.3}
+REGION_MAJORITY = 2  # in-region mentions must outnumber the others this many times
 CASUALTY_WINDOW = 4  # words either side of a casualty word where its number may stand
 
 
@@ -89,7 +96,7 @@ class Classifier:
     @classmethod
     def default(
         cls,
-        countries: Iterable[str] = ("LB", "SY", "IL", "PS", "JO", "IQ", "CY"),
+        countries: Iterable[str] = DEFAULT_COUNTRIES,
         extra_terms: dict[str, list[str]] | None = None,
         exclude: Iterable[str] = (),
     ) -> Classifier:
@@ -111,23 +118,31 @@ class Classifier:
             evidence.append(_evidence("exclusion", match.payloads[0], folded, original, match))
         categories = _rank_categories(terms, title_end)
 
-        places = resolve(self.gazetteer.mentions(folded, original), self.scope)
+        mentions = [
+            m for m in self.gazetteer.mentions(folded, original) if not _dateline(m, folded)
+        ]
+        places = resolve(mentions, self.scope)
         ordered = _order_places(places, terms, folded.text, title_end)
         locations = _distinct_locations(ordered)
         for mention, place in ordered:
             code = place.pcode or place.country
             evidence.append(_evidence("location", code, folded, original, mention))
 
-        in_region = any(self.in_scope(loc.country) for loc in locations)
-        if not locations:
+        in_region = bool(locations) and self.in_scope(locations[0].country)
+        if not in_region:
             actors = self.lexicon.actors.find(folded) + [
                 hit
                 for hit in self.gazetteer.nationalities(folded)
                 if any(self.in_scope(country) for country in hit.payloads)
             ]
-            in_region = bool(actors)
-            for hit in sorted(actors, key=lambda h: h.start)[:3]:
-                evidence.append(_evidence("actor", hit.payloads[0], folded, original, hit))
+            inside = sum(self.in_scope(place.country) for _, place in ordered)
+            outside = len(ordered) - inside
+            support = inside + len(actors)
+            in_region = support > 0 and support >= REGION_MAJORITY * outside
+            if in_region:
+                for hit in sorted(actors, key=lambda h: h.start)[:3]:
+                    evidence.append(_evidence("actor", hit.payloads[0], folded, original, hit))
+                locations.sort(key=lambda loc: not self.in_scope(loc.country))
 
         casualties = self._casualties(folded)
         risk = bool(categories) and in_region
@@ -164,8 +179,31 @@ class Classifier:
         )
         return Explained(assessment, tuple(notes))
 
+    def _near_matches(self, folded: Folded) -> list[Match[str]]:
+        """Category matches made of two words of a near rule standing close together."""
+        hits = self.lexicon.near_words.find(folded)
+        if not hits:
+            return []
+        sides: dict[tuple[int, str], list[Match[NearSide]]] = {}
+        for hit in hits:
+            for payload in hit.payloads:
+                sides.setdefault((payload.rule, payload.side), []).append(hit)
+        found = []
+        for number, rule in enumerate(self.lexicon.near_rules):
+            for a in sides.get((number, "a"), []):
+                for b in sides.get((number, "b"), []):
+                    first, second = (a, b) if a.start <= b.start else (b, a)
+                    if first.end > second.start:
+                        continue
+                    gap = folded.text[first.end : second.start]
+                    if _SENTENCE_END.search(gap) or len(_WORD.findall(gap)) > rule.within:
+                        continue
+                    pattern = f"{first.pattern} ~ {second.pattern}"
+                    found.append(Match(first.start, second.end, (rule.category,), pattern))
+        return found
+
     def _category_matches(self, folded: Folded) -> tuple[list[Match[str]], list[Match[str]]]:
-        terms = self.lexicon.terms.find(folded)
+        terms = self.lexicon.terms.find(folded) + self._near_matches(folded)
         excludes = self.lexicon.excludes.find(folded)
         kept: list[Match[str]] = []
         vetoed: list[Match[str]] = []
@@ -231,6 +269,16 @@ class Classifier:
         return self.lexicon.numbers.get(word)
 
 
+def _dateline(mention: Mention, folded: Folded) -> bool:
+    """A place opening a line and followed by an agency credit ("BEIRUT (Reuters) -",
+    "دبي، الإمارات (CNN)--") is where the report was filed, not where the event happened."""
+    text = folded.text
+    line_start = text.rfind("\n", 0, mention.start) + 1
+    if mention.start - line_start > 2:
+        return False
+    return bool(_DATELINE_TAIL.match(text, mention.end))
+
+
 def _rank_categories(terms: list[Match[str]], title_end: int) -> tuple[str, ...]:
     scores: dict[str, tuple[int, int]] = {}
     for match in terms:
@@ -247,21 +295,23 @@ def _rank_categories(terms: list[Match[str]], title_end: int) -> tuple[str, ...]
 def _order_places(
     places: list[tuple[Mention, Place]], terms: list[Match[str]], text: str, title_end: int
 ) -> list[tuple[Mention, Place]]:
-    def score(entry: tuple[Mention, Place]) -> tuple[float, int]:
-        mention, place = entry
-        if terms:
-            distance = min(max(0, t.start - mention.end, mention.start - t.end) for t in terms)
-        else:
-            distance = mention.start
-        value = float(distance) + PRECISION_BIAS[place.level]
-        if mention.start < title_end:
-            value -= TITLE_BONUS
+    """Places ranked as the primary place of the event. Each mention of a place adds a weight,
+    higher in the title and near category evidence, nothing for a person's place of origin; a
+    country counts for less than a place inside it, so "Lebanon" rarely outranks a town."""
+    scores: dict[str, float] = {}
+    first: dict[str, int] = {}
+    for mention, place in places:
         before = text[max(0, mention.start - 20) : mention.start].rstrip()
-        if before.endswith(_ORIGIN_CUES):
-            value += ORIGIN_PENALTY
-        return value, mention.start
-
-    return sorted(places, key=score)
+        weight = 0.0
+        if not before.endswith(_ORIGIN_CUES):
+            weight = 1.0 + (TITLE_WEIGHT if mention.start < title_end else 0.0)
+            if terms:
+                distance = min(max(0, t.start - mention.end, mention.start - t.end) for t in terms)
+                weight += NEAR_WEIGHT * max(0.0, 1 - distance / NEAR_CHARS)
+        weight *= PRECISION_FACTOR[place.level]
+        scores[place.id] = scores.get(place.id, 0.0) + weight
+        first[place.id] = min(first.get(place.id, mention.start), mention.start)
+    return sorted(places, key=lambda e: (-scores[e[1].id], first[e[1].id], e[0].start))
 
 
 def _distinct_locations(ordered: list[tuple[Mention, Place]]) -> list[Location]:

@@ -1,6 +1,7 @@
 """Category lexicons: data files per language, merged with the user's terms from config.
 
-Each ``lexicons/<lang>.toml`` has one table per category code (``terms``, ``exclude``), and the
+Each ``lexicons/<lang>.toml`` has one table per category code (``terms``, ``exclude``, and
+``near`` rules: two word lists that mean the category when they stand close together), and the
 tables ``_exclude`` (global traps), ``_context`` (registers such as sport that make a term
 unreliable), ``_actors`` (armed and security actors of the region), ``_casualties`` (words for
 the killed, injured and missing, and idioms to ``exclude`` such as "dead end"), ``_numbers``
@@ -24,11 +25,29 @@ from digest.text import fold_plain
 
 GLOBAL = "*"
 LEXICON_DIR = package_data("signals", "lexicons")
+DEFAULT_WITHIN = 4
+
+
+@dataclass(frozen=True, slots=True)
+class NearRule:
+    """Two word lists that mean a category when a word of each stands within `within` words of
+    the other, in either order: a weapon and a verb of attack ("drone ... targeted a car")."""
+
+    category: str
+    within: int
+
+
+@dataclass(frozen=True, slots=True)
+class NearSide:
+    rule: int
+    side: str  # "a" or "b"
 
 
 @dataclass(frozen=True, slots=True)
 class Lexicon:
     terms: PhraseMatcher[str]
+    near_words: PhraseMatcher[NearSide]
+    near_rules: tuple[NearRule, ...]
     excludes: PhraseMatcher[str]
     context: PhraseMatcher[str]
     actors: PhraseMatcher[str]
@@ -46,6 +65,8 @@ def load_lexicon(
     if not tables:
         raise ConfigError([f"no lexicon files in {directory}"])
     terms: list[tuple[str, str]] = []
+    near_words: list[tuple[str, NearSide]] = []
+    near_rules: list[NearRule] = []
     excludes: list[tuple[str, str]] = [(phrase, GLOBAL) for phrase in extra_excludes]
     context: list[tuple[str, str]] = []
     actors: list[tuple[str, str]] = []
@@ -57,6 +78,11 @@ def load_lexicon(
             section = table.get(code, {})
             terms += [(term, code) for term in section.get("terms", [])]
             excludes += [(term, code) for term in section.get("exclude", [])]
+            for rule in section.get("near", []):
+                number = len(near_rules)
+                near_rules.append(NearRule(code, int(rule.get("within", DEFAULT_WITHIN))))
+                near_words += [(word, NearSide(number, "a")) for word in rule["a"]]
+                near_words += [(word, NearSide(number, "b")) for word in rule["b"]]
         excludes += [(p, GLOBAL) for p in table.get("_exclude", {}).get("phrases", [])]
         for register, words in table.get("_context", {}).items():
             context += [(word, register) for word in words]
@@ -71,6 +97,8 @@ def load_lexicon(
         terms += [(term, code) for term in extra]
     return Lexicon(
         terms=PhraseMatcher(terms),
+        near_words=PhraseMatcher(near_words),
+        near_rules=tuple(near_rules),
         excludes=PhraseMatcher(excludes),
         context=PhraseMatcher(context),
         actors=PhraseMatcher(actors),
