@@ -147,9 +147,9 @@ class Classifier:
         casualties = self._casualties(folded)
         risk = bool(categories) and in_region
         if categories and not in_region:
-            outside = ", ".join(sorted({loc.name for loc in locations})) or "no place named"
+            named = ", ".join(sorted({loc.name for loc in locations})) or "no place named"
             notes.append(
-                f"categories {', '.join(categories)} found, but not in the region ({outside})"
+                f"categories {', '.join(categories)} found, but not in the region ({named})"
             )
         if not categories:
             notes.append("no risk category term found")
