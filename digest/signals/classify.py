@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from digest.signals.categories import SPECIFICITY
 from digest.signals.gazetteer import Gazetteer, Mention, Place, resolve
@@ -124,6 +124,9 @@ class Classifier:
         places = resolve(mentions, self.scope)
         ordered = _order_places(places, terms, folded.text, title_end)
         locations = _distinct_locations(ordered)
+        lead = ordered[0][1] if ordered else None
+        if lead and lead.admin2_inferred and locations[0].admin2_pcode == lead.admin2_pcode:
+            notes.append(f"district of {lead.name} inferred from its neighbouring localities")
         for mention, place in ordered:
             code = place.pcode or place.country
             evidence.append(_evidence("location", code, folded, original, mention))
@@ -315,12 +318,26 @@ def _order_places(
 
 
 def _distinct_locations(ordered: list[tuple[Mention, Place]]) -> list[Location]:
+    """One location per place; a locality whose district the gazetteer lacks (or only inferred)
+    takes the district named beside it in the text when exactly one of its governorate's
+    districts is."""
+    districts: dict[str, set[tuple[str, str]]] = {}
+    for _, place in ordered:
+        if place.admin1_pcode and place.admin2_pcode and place.admin2 and not place.admin2_inferred:
+            districts.setdefault(place.admin1_pcode, set()).add((place.admin2, place.admin2_pcode))
     seen: set[str] = set()
     locations = []
     for _, place in ordered:
-        if place.id not in seen:
-            seen.add(place.id)
-            locations.append(place.location())
+        if place.id in seen:
+            continue
+        seen.add(place.id)
+        location = place.location()
+        named = districts.get(place.admin1_pcode or "", set())
+        unsure = not location.admin2_pcode or place.admin2_inferred
+        if location.precision == "locality" and unsure and len(named) == 1:
+            ((name, pcode),) = named
+            location = replace(location, admin2=name, admin2_pcode=pcode)
+        locations.append(location)
     return locations
 
 

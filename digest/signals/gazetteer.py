@@ -32,6 +32,7 @@ class Place:
     lat: float | None
     lon: float | None
     population: int
+    admin2_inferred: bool = False
 
     def location(self) -> Location:
         return Location(
@@ -104,6 +105,7 @@ class Gazetteer:
                 lat=float(row["lat"]) if row["lat"] else None,
                 lon=float(row["lon"]) if row["lon"] else None,
                 population=int(row["population"] or 0),
+                admin2_inferred=row.get("admin2_inferred") == "1",
             )
             places[place.id] = place
             names += [(name, place) for name in row["names"].split("|") if name]
@@ -140,22 +142,31 @@ class Gazetteer:
         return self.by_pcode.get(pcode)
 
 
+def _codes(place: Place) -> set[str]:
+    return {code for code in (place.admin1_pcode, place.admin2_pcode, place.id) if code}
+
+
 def resolve(mentions: list[Mention], scope: frozenset[str]) -> list[tuple[Mention, Place]]:
-    """Choose one place per mention: one consistent with the other mentions' districts, else one
-    in the region of interest, else the most populous."""
-    admins: set[str] = set()
-    for mention in mentions:
-        if len(mention.candidates) == 1:
-            only = mention.candidates[0]
-            admins.update(code for code in (only.admin1_pcode, only.admin2_pcode, only.id) if code)
+    """Choose one place per mention: the reading that shares a district (else a governorate)
+    with the most other mentions ("Talya (Baalbek)"), else one in the region of interest, else
+    the seat of a district or governorate of the same name, else the most populous."""
+    mention_codes = [set().union(*(_codes(p) for p in m.candidates)) for m in mentions]
     chosen = []
-    for mention in mentions:
+    for index, mention in enumerate(mentions):
+        others = [codes for i, codes in enumerate(mention_codes) if i != index]
+
+        def support(place: Place, others: list[set[str]] = others) -> tuple[int, int]:
+            district = sum(place.admin2_pcode in codes for codes in others if place.admin2_pcode)
+            governorate = sum(place.admin1_pcode in codes for codes in others if place.admin1_pcode)
+            return district, governorate
+
         best = max(
             mention.candidates,
             key=lambda p: (
-                bool({p.admin2_pcode, p.admin1_pcode} & admins),
+                support(p),
                 "*" in scope or p.country in scope,
                 p.country == "LB",
+                p.level == "locality" and p.name in (p.admin2, p.admin1),
                 -PRECISION_RANK[p.level],
                 p.population,
             ),
