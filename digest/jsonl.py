@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -16,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from digest.signals.classify import Classifier, Explained, Text
 from digest.sources.normalise import canonical_url, content_hash
 from digest.stories import Clusterer
-from digest.types import AssessedItem, Item
+from digest.types import AssessedItem, Item, Location
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -51,10 +50,28 @@ def assessment_json(explained: Explained) -> dict[str, Any]:
         "risk": a.risk,
         "severity": a.severity,
         "categories": list(a.categories),
-        "locations": [asdict(loc) for loc in a.locations],
-        "evidence": [asdict(e) for e in a.evidence],
-        "casualties": asdict(a.casualties),
+        "locations": [location_json(loc) for loc in a.locations],
+        "evidence": [
+            {"kind": e.kind, "code": e.code, "text": e.text, "start": e.start, "end": e.end}
+            for e in a.evidence
+        ],
+        "casualties": {"killed": a.casualties.killed, "injured": a.casualties.injured},
         "notes": list(explained.notes),
+    }
+
+
+def location_json(loc: Location) -> dict[str, Any]:
+    return {
+        "name": loc.name,
+        "place": loc.place,
+        "country": loc.country,
+        "admin1": loc.admin1,
+        "admin1_pcode": loc.admin1_pcode,
+        "admin2": loc.admin2,
+        "admin2_pcode": loc.admin2_pcode,
+        "lat": loc.lat,
+        "lon": loc.lon,
+        "precision": loc.precision,
     }
 
 

@@ -10,7 +10,9 @@ character it came from, so a match in the folded text maps back to a span of the
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -50,21 +52,38 @@ def fold_char(char: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Folded:
-    """Folded text and, for each of its characters, the index of the original character."""
+    """Folded text and the way back to the original. `origin[i]` is the index of the original
+    character that folded character i came from. Cheaper forms for the common cases: when every
+    character folded to exactly one, both are None and offsets are the same; when some were only
+    removed (tashkeel, tatweel, invisible marks), `segments` lists (folded start, original start)
+    of the runs in between."""
 
     text: str
-    origin: tuple[int, ...]
+    origin: tuple[int, ...] | None
     original_length: int
+    segments: tuple[tuple[int, int], ...] | None = None
+
+    def original_index(self, index: int) -> int:
+        if index >= len(self.text):
+            return self.original_length
+        if self.segments is not None:
+            folded_start, original_start = self.segments[
+                bisect_right(self.segments, (index, self.original_length)) - 1
+            ]
+            return original_start + index - folded_start
+        if self.origin is None:
+            return index
+        return self.origin[index]
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """The original [start, end) covering folded [start, end)."""
         if end <= start:
-            point = self.origin[start] if start < len(self.origin) else self.original_length
+            point = self.original_index(start)
             return point, point
-        return self.origin[start], self.origin[end - 1] + 1
+        return self.original_index(start), self.original_index(end - 1) + 1
 
 
-def fold(text: str) -> Folded:
+def _fold_each(text: str) -> Folded:
     chars: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):
@@ -73,6 +92,82 @@ def fold(text: str) -> Folded:
             chars.append(folded)
             origin.extend([index] * len(folded))
     return Folded("".join(chars), tuple(origin), len(text))
+
+
+# The fast path: the same folding done by C-level string operations, valid for texts whose every
+# character folds to exactly one character and is folded the same way by both paths. Which
+# characters qualify is worked out once, at import, over the scripts of the region's news.
+_FAST_MARKS = re.compile("[\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
+_FAST_REPLACEMENTS = tuple(
+    (source, target)
+    for source, target in [*_DIRECT.items(), ("\xa0", " "), ("\u202f", " "), ("\u2009", " ")]
+    if len(source) == 1 and len(target) == 1 and not unicodedata.combining(source)
+)
+_FAST_RANGES = (
+    (0x00, 0x24F),
+    (0x0600, 0x06FF),
+    (0x2000, 0x2BFF),
+    (0x1F000, 0x1FAFF),
+)
+
+
+def _fold_fast(text: str) -> str:
+    folded = _FAST_MARKS.sub("", unicodedata.normalize("NFD", text.casefold()))
+    for source, target in _FAST_REPLACEMENTS:
+        if source in folded:
+            folded = folded.replace(source, target)
+    return folded
+
+
+def _char_class(codes: list[int]) -> str:
+    runs: list[str] = []
+    start = previous = codes[0]
+    for code in [*codes[1:], -1]:
+        if code != previous + 1:
+            last = "-" + re.escape(chr(previous)) if previous > start else ""
+            runs.append(re.escape(chr(start)) + last)
+            start = code
+        previous = code
+    return "".join(runs)
+
+
+def _fast_classes() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Characters the fast path folds right (one to one), and those folding to nothing."""
+    safe: list[int] = []
+    removed: list[int] = []
+    for low, high in _FAST_RANGES:
+        for code in range(low, high + 1):
+            char = chr(code)
+            folded = fold_char(char)
+            if not folded:
+                removed.append(code)
+            elif len(folded) == 1 and _fold_fast(char) == folded:
+                safe.append(code)
+    unsafe = re.compile("[^" + _char_class(safe) + _char_class(removed) + "]")
+    return unsafe, re.compile("[" + _char_class(removed) + "]+")
+
+
+_UNSAFE, _REMOVED = _fast_classes()
+
+
+def fold(text: str) -> Folded:
+    if _UNSAFE.search(text) is not None:
+        return _fold_each(text)
+    if _REMOVED.search(text) is None:
+        return Folded(_fold_fast(text), None, len(text))
+    pieces: list[str] = []
+    segments: list[tuple[int, int]] = []
+    kept = position = 0
+    for run in _REMOVED.finditer(text):
+        if run.start() > position:
+            segments.append((kept, position))
+            pieces.append(text[position : run.start()])
+            kept += run.start() - position
+        position = run.end()
+    if position < len(text):
+        segments.append((kept, position))
+        pieces.append(text[position:])
+    return Folded(_fold_fast("".join(pieces)), None, len(text), tuple(segments))
 
 
 def fold_plain(text: str) -> str:

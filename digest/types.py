@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Literal
 
 Precision = Literal["country", "admin1", "admin2", "locality"]
+EvidenceKind = Literal["category", "location", "severity", "exclusion", "actor"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,7 @@ class Location:
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    kind: Literal["category", "location", "casualties", "exclusion", "actor"]
+    kind: EvidenceKind
     code: str
     text: str
     start: int

@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digest.text import ARABIC_CLITICS, fold, fold_plain
+from digest.text import ARABIC_CLITICS, _fold_each, fold, fold_char, fold_plain
 
 
 def test_arabic_folding_removes_tashkeel_tatweel_and_unifies_letters() -> None:
@@ -42,6 +42,25 @@ def test_clitic_prefixes_include_common_combinations() -> None:
 def test_fold_is_idempotent_and_offsets_are_monotonic(text: str) -> None:
     folded = fold(text)
     assert fold_plain(folded.text) == folded.text
-    assert len(folded.origin) == len(folded.text)
-    assert list(folded.origin) == sorted(folded.origin)
-    assert all(0 <= i < len(text) for i in folded.origin)
+    indexes = [folded.original_index(i) for i in range(len(folded.text))]
+    assert indexes == sorted(indexes)
+    assert all(0 <= i < len(text) for i in indexes)
+    for i, index in enumerate(indexes):
+        assert folded.text[i] in fold_char(text[index])
+
+
+ALPHABETS = st.text(
+    st.sampled_from(
+        list("abcdefABCDEF éèçÀÂœÆßİ’‘–—-.,:;()«»0123456789\n")
+        + list("ابتثجحخدذرسشصضطظعغفقكلمنهويةىأإآؤئءـًٌٍَُِّْ٠١٢٣٤٥٦٧٨٩،؛؟")
+        + ["\u200f", "\u200c", "ﻻ", "ﬁ", "Ａ", "😀"]
+    )
+)
+
+
+@given(ALPHABETS)
+def test_the_fast_path_folds_exactly_like_the_character_path(text: str) -> None:
+    fast, slow = fold(text), _fold_each(text)
+    assert fast.text == slow.text
+    for i in range(len(slow.text)):
+        assert fast.original_index(i) == slow.original_index(i)

@@ -19,8 +19,10 @@ The decisions, in order:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from digest.signals.categories import SPECIFICITY
 from digest.signals.gazetteer import Gazetteer, Mention, Place, resolve
@@ -30,7 +32,7 @@ from digest.signals.matcher import Match, longest_first, overlaps
 from digest.signals.scope import DEFAULT_COUNTRIES
 from digest.signals.severity import severity
 from digest.text import Folded, fold, fold_plain
-from digest.types import Assessment, Casualties, Evidence, Location
+from digest.types import Assessment, Casualties, Evidence, EvidenceKind, Location
 
 _SENTENCE_END = re.compile(r"[.!?؟\n]+")
 _NUMBER = re.compile(r"\d+")
@@ -59,7 +61,12 @@ NEAR_WEIGHT = 2.0
 NEAR_CHARS = 150  # beyond this distance from category evidence a mention gets no nearness weight
 PRECISION_FACTOR = {"locality": 1.0, "admin2": 0.9, "admin1": 0.8, "country": 0.3}
 REGION_MAJORITY = 2  # in-region mentions must outnumber the others this many times
+_NOT_TARGET_CUES = frozenset(
+    fold_plain(word)
+    for word in "to into according said says selon par vers à au aux الى بحسب وفق حسب لدى".split()
+)
 CASUALTY_WINDOW = 4  # words either side of a casualty word where its number may stand
+TARGET_WINDOW = 4  # words between a target and the incident it was hit by
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +175,11 @@ class Classifier:
                 )
         else:
             categories = ()
-        level = severity(categories, casualties) if risk else 0
+        level = 0
+        if risk:
+            level = self._severity(
+                categories, casualties, folded, original, ordered, evidence, notes
+            )
         evidence.sort(key=lambda e: (e.start, e.kind))
         assessment = Assessment(
             item_id=item.id,
@@ -222,7 +233,15 @@ class Classifier:
                 vetoed.append(blocking[0])
             elif not overlaps(match, registers):
                 kept.append(match)
-        return longest_first(kept), longest_first(vetoed)
+        by_category: dict[str, list[Match[str]]] = {}
+        for match in kept:
+            for code in match.payloads:
+                by_category.setdefault(code, []).append(
+                    Match(match.start, match.end, (code,), match.pattern)
+                )
+        # overlapping matches of one category are one signal; of two categories, two signals
+        chosen = [m for matches in by_category.values() for m in longest_first(matches)]
+        return sorted(chosen, key=lambda m: (m.start, m.end)), longest_first(vetoed)
 
     def _register_sentences(self, folded: Folded) -> list[tuple[int, int]]:
         """Spans of the sentences that contain a sport, culture, history or economy marker."""
@@ -238,20 +257,92 @@ class Classifier:
             start = end_match.end() if end_match else end
         return spans
 
+    def _severity(
+        self,
+        categories: tuple[str, ...],
+        casualties: Casualties,
+        folded: Folded,
+        original: str,
+        ordered: list[tuple[Mention, Place]],
+        evidence: list[Evidence],
+        notes: list[str],
+    ) -> int:
+        """The level, and an evidence span for every rule that raised it above the base."""
+        target_hits = self._targets_hit(folded)
+        targets = frozenset(code for hit in target_hits for code in hit.payloads)
+        population = ordered[0][1].population if ordered else 0
+        level, reasons = severity(categories, casualties, targets, population)
+        for reason in reasons:
+            if reason.rule == "target":
+                for hit in target_hits:
+                    if set(hit.payloads) & set(reason.detail.split(", ")):
+                        evidence.append(
+                            _evidence(
+                                "severity", f"target:{hit.payloads[0]}", folded, original, hit
+                            )
+                        )
+            elif reason.rule == "populated":
+                mention = ordered[0][0]
+                evidence.append(
+                    _evidence("severity", f"populated:{reason.detail}", folded, original, mention)
+                )
+            elif reason.rule in ("killed", "injured"):
+                for span in self._casualty_spans(folded):
+                    evidence.append(
+                        _evidence("severity", f"casualties:{reason.detail}", folded, original, span)
+                    )
+            else:
+                notes.append(f"severity held at {level}: {reason.detail}")
+        return level
+
+    def _targets_hit(self, folded: Folded) -> list[Match[str]]:
+        """Targets the incident hit: a target word just after a category term ("strike on an
+        ambulance") or just before a word for the killed or injured ("two paramedics killed"),
+        in the same sentence; not a source ("civil defence said", "selon la Défense civile") nor
+        a destination ("taken to hospital")."""
+        hits = self.lexicon.targets.find(folded)
+        if not hits:
+            return []
+        text = folded.text
+        after = self._category_matches(folded)[0]
+        before = self._casualty_spans(folded)
+
+        def close(first: Match[Any], second: Match[Any]) -> bool:
+            gap = text[first.end : second.start]
+            if first.end > second.start or _SENTENCE_END.search(gap):
+                return False
+            return len(_WORD.findall(gap)) <= TARGET_WINDOW
+
+        near = []
+        for hit in hits:
+            preceding = _WORD.findall(text[max(0, hit.start - 30) : hit.start])[-2:]
+            if _NOT_TARGET_CUES.intersection(preceding):
+                continue
+            if any(close(a, hit) for a in after) or any(close(hit, b) for b in before):
+                near.append(hit)
+        return near
+
+    def _casualty_spans(self, folded: Folded) -> list[Match[str]]:
+        return [h for h in self.lexicon.casualties.find(folded) if "exclude" not in h.payloads][:3]
+
     def _casualties(self, folded: Folded) -> Casualties:
         """For each casualty word, the nearest number within CASUALTY_WINDOW words (before it
         first, as in "three killed"); the largest such count per kind."""
         text = folded.text
-        words = [(m.start(), m.end(), m.group()) for m in re.finditer(r"\w+", text)]
         counts = {"killed": 0, "injured": 0}
         hits = self.lexicon.casualties.find(folded)
+        if not hits:
+            return Casualties()
+        words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
+        starts = [w[0] for w in words]
+        ends = [w[1] for w in words]
         idioms = [(h.start, h.end) for h in hits if "exclude" in h.payloads]
         for hit in hits:
             kind = hit.payloads[0]
             if kind not in counts or overlaps(hit, idioms):
                 continue
-            first = next((i for i, w in enumerate(words) if w[0] >= hit.start), len(words))
-            last = next((i for i, w in enumerate(words) if w[1] >= hit.end), first)
+            first = bisect_left(starts, hit.start)
+            last = max(first, bisect_left(ends, hit.end))
             for distance in range(1, CASUALTY_WINDOW + 1):
                 value = None
                 for index in (first - distance, last + distance):
@@ -342,7 +433,7 @@ def _distinct_locations(ordered: list[tuple[Mention, Place]]) -> list[Location]:
 
 
 def _evidence(
-    kind: str, code: str, folded: Folded, original: str, match: Match[str] | Match[Place] | Mention
+    kind: EvidenceKind, code: str, folded: Folded, original: str, match: Match[Any] | Mention
 ) -> Evidence:
     start, end = folded.original_span(match.start, match.end)
-    return Evidence(kind=kind, code=code, text=original[start:end], start=start, end=end)  # type: ignore[arg-type]
+    return Evidence(kind=kind, code=code, text=original[start:end], start=start, end=end)

@@ -128,7 +128,7 @@ class Gazetteer:
         """Place names in the text, each with every place it may name."""
         found: list[Match[Name]] = []
         for match in self._matcher.find(folded):
-            first = original[folded.origin[match.start]]
+            first = original[folded.original_index(match.start)]
             upper = first.isupper() or first.isdigit() or is_arabic(first)
             names = tuple(n for n in match.payloads if upper or not n.capitalised)
             if names:

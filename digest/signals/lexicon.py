@@ -5,8 +5,10 @@ Each ``lexicons/<lang>.toml`` has one table per category code (``terms``, ``excl
 tables ``_exclude`` (global traps), ``_context`` (registers such as sport that make a term
 unreliable), ``_actors`` (armed and security actors of the region), ``_casualties`` (words for
 the killed, injured and missing, and idioms to ``exclude`` such as "dead end"), ``_numbers``
-(number words) and ``_implied_counts`` (words that carry a count: Arabic duals). All languages
-share one automaton: folding makes the scripts disjoint, and mixed-language posts are common.
+(number words), ``_implied_counts`` (words that carry a count: Arabic duals) and ``_targets``
+(civilians, aid workers, the UN, journalists, health care, homes: what raises severity). All
+languages share one automaton: folding makes the scripts disjoint, and mixed-language posts are
+common.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class Lexicon:
     context: PhraseMatcher[str]
     actors: PhraseMatcher[str]
     casualties: PhraseMatcher[str]
+    targets: PhraseMatcher[str]
     numbers: Mapping[str, int]
     implied_counts: Mapping[str, int]
 
@@ -71,6 +74,7 @@ def load_lexicon(
     context: list[tuple[str, str]] = []
     actors: list[tuple[str, str]] = []
     casualties: list[tuple[str, str]] = []
+    targets: list[tuple[str, str]] = []
     numbers: dict[str, int] = {}
     implied: dict[str, int] = {}
     for table in tables:
@@ -89,6 +93,8 @@ def load_lexicon(
         actors += [(term, "actor") for term in table.get("_actors", {}).get("terms", [])]
         for kind, words in table.get("_casualties", {}).items():
             casualties += [(word, kind) for word in words]
+        for kind, words in table.get("_targets", {}).items():
+            targets += [(word, kind) for word in words]
         for word, value in table.get("_numbers", {}).items():
             numbers[fold_plain(word)] = int(value)
         for word, value in table.get("_implied_counts", {}).items():
@@ -103,6 +109,7 @@ def load_lexicon(
         context=PhraseMatcher(context),
         actors=PhraseMatcher(actors),
         casualties=PhraseMatcher(casualties),
+        targets=PhraseMatcher(targets),
         numbers=numbers,
         implied_counts=implied,
     )
