@@ -196,9 +196,15 @@ def cmd_sources(args: argparse.Namespace) -> int:
                 content = args.file.read_bytes()
             except OSError as exc:
                 raise InputError(f"cannot read {args.file}: {exc.strerror}") from None
-            found = parse_opml(content)
-            added = storage.add_sources(found, origin="opml")
-            print(f"{len(added)} source(s) added, {len(found) - len(added)} already known.")
+            outcome = storage.add_sources(parse_opml(content), origin="opml")
+            added = sum(status == "added" for _, status in outcome)
+            known = sum(status == "known" for _, status in outcome)
+            print(f"{added} source(s) added, {known} already known.")
+            for name, status in outcome:
+                if status == "name taken":
+                    print(
+                        f"skipped {name!r}: another source already has this name", file=sys.stderr
+                    )
         elif args.action == "export":
             sys.stdout.write(write_opml(storage.sources(), datetime.now(UTC)))
         else:

@@ -6,6 +6,7 @@ Only wiring lives here: each step calls a pure stage and the storage. Time is a 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,17 +17,18 @@ from jinja2 import Environment
 
 from digest import briefing, render
 from digest.config import DigestConfig, ProfileConfig
-from digest.errors import DigestError
+from digest.errors import DigestError, StorageError
 from digest.signals.classify import Classifier, Text
 from digest.signals.gazetteer import Gazetteer
 from digest.sources.feed import parse_feed
 from digest.sources.http import fetch
-from digest.sources.normalise import normalise
+from digest.sources.normalise import identity_keys, normalise
 from digest.storage.base import NewSource, SourceRecord, Storage
 from digest.stories import INCIDENT_WINDOW, Clusterer
 from digest.types import Digest, Fetched, NotModified, Rendered, StoryView
 
 ENGINE = "signals-1"
+log = logging.getLogger(__name__)
 RETRY_AFTER_FAILURE = timedelta(minutes=5)
 
 
@@ -113,12 +115,22 @@ def _store(
         if isinstance(result, DigestError):
             raise result
         parsed = parse_feed(result.content, result.content_type)
-        items = [normalise(raw, source.name, now, source.language) for raw in parsed.items]
+        keys = identity_keys(list(parsed.items))
+        items = [
+            normalise(raw, source.name, now, source.language, key)
+            for raw, key in zip(parsed.items, keys, strict=True)
+        ]
         stored = storage.store_items(source.id, items)
-    except DigestError as exc:
+    except StorageError:
+        raise
+    except Exception as exc:  # one bad source must never stop the others
+        reason = str(exc) if isinstance(exc, DigestError) else f"unexpected {exc!r}"
+        log.warning(
+            "source %s failed: %s", source.name, reason, exc_info=not isinstance(exc, DigestError)
+        )
         backoff = RETRY_AFTER_FAILURE * 2 ** min(source.consecutive_failures, 6)
-        storage.record_failure(source.id, now, now + min(backoff, interval * 4), str(exc))
-        return SourceOutcome(source.name, "failed", error=str(exc))
+        storage.record_failure(source.id, now, now + min(backoff, interval * 4), reason)
+        return SourceOutcome(source.name, "failed", error=reason)
     new_url = result.final_url if result.permanent_redirect else None
     storage.record_success(source.id, now, next_check, result.etag, result.last_modified, new_url)
     return SourceOutcome(source.name, "updated", len(stored.new), len(stored.changed))

@@ -1,13 +1,21 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from digest.errors import ParseError
 from digest.sources.feed import parse_feed
-from digest.sources.normalise import canonical_url, html_to_text, normalise, sanitise_html
+from digest.sources.normalise import (
+    canonical_url,
+    html_to_text,
+    identity_keys,
+    normalise,
+    sanitise_html,
+)
+from digest.types import RawItem
 
 from .conftest import DEMO_FEEDS
 
@@ -85,3 +93,60 @@ def test_stable_ids_and_content_hash() -> None:
     assert len({i.id for i in once}) == len(once)
     other_source = normalise(feed.items[0], "Other", FETCHED, "en")
     assert other_source.id != once[0].id
+
+
+def test_only_http_links_survive() -> None:
+    assert canonical_url("javascript:alert(document.cookie)") is None
+    assert canonical_url("http://[::1") is None
+    assert canonical_url("data:text/html,x") is None
+    raw = RawItem(None, "javascript:alert(1)", "Title", "<p>x</p>", None)
+    assert normalise(raw, "S", FETCHED, None).url is None
+
+
+def test_items_without_guid_link_or_date_keep_one_identity() -> None:
+    raw = RawItem(None, None, "Airstrike hits Tyre", "<p>One killed.</p>", None)
+    first = normalise(raw, "S", FETCHED, None)
+    later = normalise(raw, "S", FETCHED + timedelta(hours=2), None)
+    assert first.id == later.id
+
+
+def test_a_date_in_the_future_is_taken_as_the_fetch_time() -> None:
+    raw = RawItem("g", None, "Title", "", FETCHED + timedelta(days=300))
+    assert normalise(raw, "S", FETCHED, None).published == FETCHED
+
+
+def test_a_guid_shared_by_every_item_does_not_merge_them() -> None:
+    body = b"""<rss version="2.0"><channel><title>t</title>
+    <item><title>One</title><link>https://s.example/1</link><guid>https://s.example/</guid></item>
+    <item><title>Two</title><link>https://s.example/2</link><guid>https://s.example/</guid></item>
+    <item><title>Three</title><link>https://s.example/3</link><guid>https://s.example/x</guid></item>
+    </channel></rss>"""
+    raws = list(parse_feed(body).items)
+    keys = identity_keys(raws)
+    ids = {normalise(raw, "S", FETCHED, None, key).id for raw, key in zip(raws, keys, strict=True)}
+    assert len(ids) == 3
+    assert keys[2] is None
+
+
+def test_json_feed_dates_without_offset_are_utc_and_bad_dates_keep_the_item() -> None:
+    body = json.dumps(
+        {
+            "version": "https://jsonfeed.org/version/1.1",
+            "items": [
+                {"id": "1", "title": "a", "date_published": "2026-03-23T10:00:00"},
+                {"id": "2", "title": "b", "date_published": "yesterday"},
+            ],
+        }
+    ).encode()
+    items = parse_feed(body).items
+    assert items[0].published == datetime(2026, 3, 23, 10, tzinfo=UTC)
+    assert items[1].published is None
+
+
+def test_utf8_labelled_latin1_by_the_server_is_read_as_utf8() -> None:
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>x</title>'
+        "<item><title>غارة على صور</title><guid>1</guid></item></channel></rss>"
+    ).encode()
+    feed = parse_feed(body, "text/xml; charset=ISO-8859-1")
+    assert feed.items[0].title == "غارة على صور"

@@ -34,16 +34,16 @@ def test_nested_outlines_are_read_once_each() -> None:
 def test_round_trip_through_the_database(tmp_path: Path) -> None:
     storage = SqliteStorage(tmp_path / "d.sqlite3")
     assert storage.add_sources(parse_opml(OPML), "opml") == [
-        "Naharnet",
-        "الوكالة الوطنية",
-        "ReliefWeb",
+        ("Naharnet", "added"),
+        ("الوكالة الوطنية", "added"),
+        ("ReliefWeb", "added"),
     ]
     exported = write_opml(storage.sources(), datetime(2026, 3, 24, tzinfo=UTC))
     again = parse_opml(exported.encode())
     assert {(s.name, s.url, s.language) for s in again} == {
         (s.name, s.url, s.language) for s in parse_opml(OPML)
     }
-    assert storage.add_sources(again, "opml") == []
+    assert {status for _, status in storage.add_sources(again, "opml")} == {"known"}
 
 
 @pytest.mark.parametrize(
@@ -53,6 +53,7 @@ def test_round_trip_through_the_database(tmp_path: Path) -> None:
         (b"<rss/>", "not OPML"),
         (b"<opml version='2.0'/>", "no <body>"),
         (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><opml/>', "DOCTYPE"),
+        (b"<!--" + b"x" * 6000 + b'--><!DOCTYPE x [<!ENTITY a "aaaa">]><opml/>', "DOCTYPE"),
         (b"<opml><body><outline xmlUrl='file:///etc/passwd'/></body></opml>", "not an http"),
     ],
 )

@@ -88,6 +88,11 @@ def test_source_sync_and_health(tmp_path: Path) -> None:
     storage.sync_sources([NewSource("B", "https://b.example/")], "config")
     assert not storage.source("A").enabled
     added = storage.add_sources(
-        [NewSource("B", "https://x.example/"), NewSource("C", "https://c.example/")], "opml"
+        [
+            NewSource("B", "https://x.example/"),
+            NewSource("C", "https://c.example/"),
+            NewSource("D", "https://b.example/"),
+        ],
+        "opml",
     )
-    assert added == ["C"]
+    assert added == [("B", "name taken"), ("C", "added"), ("D", "known")]

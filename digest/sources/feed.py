@@ -9,6 +9,7 @@ import calendar
 import json
 import time
 from datetime import UTC, datetime
+from html import escape
 from typing import Any
 
 import feedparser
@@ -23,6 +24,7 @@ JSON_FEED_PREFIX = "https://jsonfeed.org/version/"
 def parse_feed(content: bytes, content_type: str | None = None) -> ParsedFeed:
     if _looks_like_json(content):
         return _parse_json_feed(content)
+    content_type = _trusted_content_type(content, content_type)
     headers = {"content-type": content_type} if content_type else {}
     parsed = feedparser.parse(content, response_headers=headers, sanitize_html=False)
     version = parsed.get("version") or ""
@@ -50,6 +52,33 @@ def _entry(entry: Any, language: str | None) -> RawItem:
     )
 
 
+_WESTERN_CHARSETS = (
+    "iso-8859-1",
+    "latin-1",
+    "latin1",
+    "us-ascii",
+    "ascii",
+    "windows-1252",
+    "cp1252",
+)
+
+
+def _trusted_content_type(content: bytes, content_type: str | None) -> str | None:
+    """Servers often label UTF-8 feeds as Latin-1, which turns Arabic into mojibake: when the body
+    is valid UTF-8 with non-ASCII bytes, the label's charset is ignored and the document's own
+    declaration decides."""
+    if not content_type or "charset" not in content_type.lower():
+        return content_type
+    charset = content_type.lower().split("charset=", 1)[1].split(";")[0].strip(" \"'")
+    if charset not in _WESTERN_CHARSETS or content.isascii():
+        return content_type
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return content_type
+    return content_type.split(";", 1)[0]
+
+
 def _from_struct(moment: time.struct_time | None) -> datetime | None:
     if moment is None:
         return None
@@ -68,8 +97,8 @@ class _JsonItem(BaseModel):
     content_html: str | None = None
     content_text: str | None = None
     summary: str | None = None
-    date_published: datetime | None = None
-    date_modified: datetime | None = None
+    date_published: str | None = None
+    date_modified: str | None = None
     language: str | None = None
 
 
@@ -95,22 +124,27 @@ def _parse_json_feed(content: bytes) -> ParsedFeed:
         raise ParseError(f"not a JSON Feed version: {feed.version!r}")
     items = []
     for item in feed.items:
-        html = item.content_html or _escape_text(item.content_text or item.summary or "")
-        moment = item.date_published or item.date_modified
+        html = item.content_html or escape(item.content_text or item.summary or "")
         items.append(
             RawItem(
                 guid=str(item.id),
                 url=item.url,
                 title=item.title or "",
                 summary_html=html,
-                published=moment.astimezone(UTC) if moment and moment.tzinfo else moment,
+                published=_iso_date(item.date_published) or _iso_date(item.date_modified),
                 language=item.language or feed.language,
             )
         )
     return ParsedFeed(title=feed.title, language=feed.language, items=tuple(items))
 
 
-def _escape_text(text: str) -> str:
-    from html import escape
-
-    return escape(text)
+def _iso_date(value: str | None) -> datetime | None:
+    """An RFC 3339 date as UTC; a date without an offset is taken as UTC; an unreadable one is
+    no date (the item is kept, dated when fetched)."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

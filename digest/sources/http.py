@@ -61,6 +61,8 @@ async def fetch(
                 final_url=str(response.url),
                 permanent_redirect=permanent,
             )
+    except httpx.InvalidURL as exc:
+        raise FetchError(f"invalid URL: {exc}") from None
     except httpx.TooManyRedirects:
         raise FetchError(f"more than {MAX_REDIRECTS} redirects") from None
     except httpx.TimeoutException:

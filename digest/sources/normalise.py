@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -13,6 +14,7 @@ import nh3
 from digest.text import fold_plain
 from digest.types import Item, RawItem
 
+FUTURE_SLACK = timedelta(hours=1)
 TRACKING_PARAMS = frozenset(
     {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "ref", "ref_src", "cmpid"}
 )
@@ -22,9 +24,15 @@ _BLOCKS = frozenset(
 _SKIPPED = frozenset({"script", "style", "noscript", "template", "iframe", "object"})
 
 
-def canonical_url(url: str) -> str:
-    """Lower-case scheme and host, no fragment, no utm_* or click-tracking parameters."""
-    parts = urlsplit(url.strip())
+def canonical_url(url: str) -> str | None:
+    """Lower-case scheme and host, no fragment, no utm_* or click-tracking parameters; None for
+    anything but an http(s) URL (a javascript: link from a feed must never become a link)."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
     query = [
         (key, value)
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
@@ -81,14 +89,20 @@ def content_hash(title: str, text: str) -> str:
     return hashlib.sha256(normal.encode()).hexdigest()
 
 
-def normalise(raw: RawItem, source: str, fetched: datetime, lang_hint: str | None) -> Item:
+def normalise(
+    raw: RawItem, source: str, fetched: datetime, lang_hint: str | None, key: str | None = None
+) -> Item:
+    """`key` overrides the identity (see identity_keys); a date in the future is taken as the
+    time of fetching, so a wrong clock at the publisher cannot pin an item to the top."""
     url = canonical_url(raw.url) if raw.url else None
     title = " ".join(unescape(html_to_text(raw.title)).split())
     text = html_to_text(raw.summary_html)
-    published = raw.published or fetched
-    key = raw.guid or url or f"{title}\x1f{published.isoformat()}"
+    published = (
+        raw.published if raw.published and raw.published <= fetched + FUTURE_SLACK else fetched
+    )
+    digest = content_hash(title, text)
     return Item(
-        id=item_id(source, key),
+        id=item_id(source, key or raw.guid or url or f"{title}\x1f{digest}"),
         source=source,
         guid=raw.guid,
         url=url,
@@ -98,5 +112,18 @@ def normalise(raw: RawItem, source: str, fetched: datetime, lang_hint: str | Non
         lang_hint=raw.language or lang_hint,
         published=published.astimezone(UTC),
         fetched=fetched.astimezone(UTC),
-        content_hash=content_hash(title, text),
+        content_hash=digest,
     )
+
+
+def identity_keys(items: list[RawItem]) -> list[str | None]:
+    """The identity of each item of one fetch: its GUID, unless the feed gives the same GUID to
+    several items (some do, to every one), then its link and title."""
+    counts = Counter(raw.guid for raw in items if raw.guid)
+    keys: list[str | None] = []
+    for raw in items:
+        if raw.guid and counts[raw.guid] > 1:
+            keys.append(f"{raw.guid}\x1f{raw.url or ''}\x1f{raw.title}")
+        else:
+            keys.append(None)
+    return keys

@@ -15,8 +15,7 @@ _FORBIDDEN = (b"<!DOCTYPE", b"<!ENTITY")
 
 def parse_opml(content: bytes) -> list[NewSource]:
     """Sources from every outline with an xmlUrl, at any depth; names fall back to the URL."""
-    head = content[:4096].upper()
-    if any(marker in head for marker in _FORBIDDEN):
+    if any(marker in content.upper() for marker in _FORBIDDEN):
         raise InputError("OPML with a DOCTYPE or entities is refused")
     try:
         root = ET.fromstring(content)

@@ -122,24 +122,27 @@ class SqliteStorage:
                 (origin, *names),
             )
 
-    def add_sources(self, sources: Sequence[NewSource], origin: str) -> list[str]:
-        """Add sources whose name and URL are both new; returns the names added."""
+    def add_sources(self, sources: Sequence[NewSource], origin: str) -> list[tuple[str, str]]:
+        """Add sources whose name and URL are both new. Returns each source's name with what
+        happened: "added", "known" (this URL is already a source) or "name taken" (another URL
+        already has this name)."""
         now = iso(datetime.now(UTC))
-        added = []
+        outcome = []
         with self._transaction() as db:
             for source in sources:
-                exists = db.execute(
-                    "SELECT 1 FROM sources WHERE name = ? OR url = ?", (source.name, source.url)
-                ).fetchone()
-                if exists:
+                if db.execute("SELECT 1 FROM sources WHERE url = ?", (source.url,)).fetchone():
+                    outcome.append((source.name, "known"))
+                    continue
+                if db.execute("SELECT 1 FROM sources WHERE name = ?", (source.name,)).fetchone():
+                    outcome.append((source.name, "name taken"))
                     continue
                 db.execute(
                     """INSERT INTO sources (name, url, kind, language, interval_s, origin, enabled,
                            created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
                     (*_source_values(source), origin, int(source.enabled), now),
                 )
-                added.append(source.name)
-        return added
+                outcome.append((source.name, "added"))
+        return outcome
 
     def sources(self) -> list[SourceRecord]:
         rows = self._query(
