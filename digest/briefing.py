@@ -11,16 +11,20 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from digest.config import ProfileConfig
+from digest.errors import InputError
 from digest.signals.categories import PRECURSORS
 from digest.types import Digest, DistrictSection, GovernorateSection, Location, StoryView
 
 WINDOW = timedelta(hours=24)
+WARNINGS = PRECURSORS | {"protest", "riot", "arrest", "infrastructure"}
 PLACE_NOT_STATED = "Place not stated"
 
 
 def window(profile: ProfileConfig, day: date) -> tuple[datetime, datetime]:
     """The 24 hours that end at the profile's send time on `day`, in its time zone (DST-aware)."""
     zone = ZoneInfo(profile.timezone)
+    if not date(1971, 1, 2) <= day <= date(9998, 12, 31):
+        raise InputError(f"no digest can cover {day.isoformat()}")
     end = datetime.combine(day, profile.send_at, tzinfo=zone)
     start = datetime.combine(day - timedelta(days=1), profile.send_at, tzinfo=zone)
     return start, end
@@ -45,6 +49,15 @@ def wanted(view: StoryView, profile: ProfileConfig, parents: dict[str, str]) -> 
     return True
 
 
+def is_warning(view: StoryView) -> bool:
+    """Early warning: a story led by a precursor, or a road closure or evacuation that comes with
+    unrest only (a protest that cuts the airport road is first of all a road cut)."""
+    categories = set(view.story.categories)
+    if view.story.categories[0] in PRECURSORS:
+        return True
+    return bool({"movement_restriction", "evacuation"} & categories) and categories <= WARNINGS
+
+
 def rank_key(view: StoryView) -> tuple[int, float]:
     return -view.story.severity, -view.story.last_updated.timestamp()
 
@@ -58,8 +71,8 @@ def assemble(
 ) -> Digest:
     """`parents` maps admin-2 P-codes to their admin-1, so a profile's regions include children."""
     chosen = [v for v in views if wanted(v, profile, parents or {})]
-    early = sorted((v for v in chosen if v.story.categories[0] in PRECURSORS), key=rank_key)
-    incidents = [v for v in chosen if v.story.categories[0] not in PRECURSORS]
+    early = sorted((v for v in chosen if is_warning(v)), key=rank_key)
+    incidents = [v for v in chosen if not is_warning(v)]
     return Digest(
         profile=profile.name,
         timezone=profile.timezone,

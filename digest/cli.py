@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import sys
 from collections.abc import Callable, Sequence
@@ -113,6 +114,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USER_ERROR
     except DigestError as exc:
         print(f"digest: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except BrokenPipeError:
+        # the reader went away (digest ... | head): not an error worth a word
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"digest: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         return 130
@@ -295,11 +304,15 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def _jsonl_command(run: Callable[[Any, Classifier], Any]) -> Callable[[argparse.Namespace], int]:
+    """Bytes in and UTF-8 out, whatever the terminal's encoding: a line that is not UTF-8 gets
+    its own error line and the stream goes on."""
+
     def command(args: argparse.Namespace) -> int:
         classifier = _classifier(_config(args))
-        for result in run(sys.stdin, classifier):
-            sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
-            sys.stdout.flush()
+        out = sys.stdout.buffer
+        for result in run(sys.stdin.buffer, classifier):
+            out.write(json.dumps(result, ensure_ascii=False).encode() + b"\n")
+            out.flush()
         return 0
 
     return command

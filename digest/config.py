@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import httpx
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -120,6 +122,10 @@ class SourceConfig(Section):
     def _url(cls, value: str) -> str:
         if not re.match(r"^(https?|bundled)://\S+$", value):
             raise ValueError(f"not an http(s) URL: {value!r}")
+        try:
+            httpx.URL(value)
+        except httpx.InvalidURL as exc:
+            raise ValueError(f"not a valid URL: {value!r} ({exc})") from None
         return value
 
 
@@ -144,7 +150,8 @@ class SmtpConfig(Section):
 
 
 class ProfileConfig(Section):
-    name: str = Field(min_length=1)
+    # the name goes into file names, URLs and mail headers
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
     recipients: list[Email] = Field(default_factory=list)
     timezone: TimeZoneName = "Asia/Beirut"
     send_at: time = time(6, 30)
@@ -233,24 +240,63 @@ def load(path: Path, environ: Mapping[str, str] | None = None) -> DigestConfig:
         raise ConfigError([f"cannot read: {exc}"], str(path)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"invalid TOML: {exc}"], str(path)) from None
-    problems = apply_env_overrides(raw, os.environ if environ is None else environ)
+    overrides: list[Override] = []
+    problems = apply_env_overrides(raw, os.environ if environ is None else environ, overrides)
     if problems:
         raise ConfigError(problems, str(path))
-    return validate(raw, base_dir=path.parent, origin=str(path))
+    # The bundled fallback config lives inside the installed package: its relative paths (the
+    # database) are taken from the working folder, never from site-packages.
+    bundled = path.resolve().is_relative_to(bundled_config("demo.toml").resolve().parent)
+    base_dir = Path.cwd() if bundled else path.parent
+    return validate(raw, base_dir=base_dir, origin=str(path), overrides=overrides)
 
 
-def validate(raw: dict[str, Any], base_dir: Path, origin: str | None = None) -> DigestConfig:
+@dataclass(frozen=True, slots=True)
+class Override:
+    variable: str
+    keys: tuple[str, ...]
+    text: str
+
+    @property
+    def location(self) -> tuple[str | int, ...]:
+        return tuple(int(k) if k.isdigit() else k for k in self.keys)
+
+
+def validate(
+    raw: dict[str, Any],
+    base_dir: Path,
+    origin: str | None = None,
+    overrides: list[Override] | None = None,
+) -> DigestConfig:
+    """Validate; an environment value read as a TOML value (12345, 2026-01-01, true) that the
+    key does not accept is tried again as the plain string it was written as."""
+    overrides = overrides or []
     try:
         config = DigestConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError([_describe(error) for error in exc.errors()], origin) from None
+        retried = False
+        for error in exc.errors():
+            for override in overrides:
+                if tuple(error["loc"][: len(override.keys)]) == override.location:
+                    _set_path(raw, list(override.keys), override.text)
+                    retried = True
+        try:
+            if not retried:
+                raise
+            config = DigestConfig.model_validate(raw)
+        except ValidationError as again:
+            raise ConfigError(
+                [_describe(error, overrides) for error in again.errors()], origin
+            ) from None
     database = config.storage.database
     if not database.is_absolute():
         database = (base_dir / database).resolve()
     return config.model_copy(update={"storage": StorageConfig(database=database)})
 
 
-def apply_env_overrides(raw: dict[str, Any], environ: Mapping[str, str]) -> list[str]:
+def apply_env_overrides(
+    raw: dict[str, Any], environ: Mapping[str, str], applied: list[Override] | None = None
+) -> list[str]:
     problems = []
     for name in sorted(environ):
         if not name.startswith(ENV_PREFIX) or "__" not in name:
@@ -262,6 +308,8 @@ def apply_env_overrides(raw: dict[str, Any], environ: Mapping[str, str]) -> list
         problem = _set_path(raw, keys, _env_value(environ[name]))
         if problem:
             problems.append(f"{name}: {problem}")
+        elif applied is not None:
+            applied.append(Override(name, tuple(keys), environ[name]))
     return problems
 
 
@@ -299,7 +347,7 @@ _MESSAGES = {
 }
 
 
-def _describe(error: Any) -> str:
+def _describe(error: Any, overrides: Sequence[Override] = ()) -> str:
     path = ""
     for part in error["loc"]:
         if isinstance(part, int):
@@ -310,4 +358,7 @@ def _describe(error: Any) -> str:
             path += f".{part}" if path else str(part)
     message = _MESSAGES.get(error["type"], error["msg"])
     message = message.removeprefix("Value error, ")
+    for override in overrides:
+        if tuple(error["loc"][: len(override.keys)]) == override.location:
+            path += f" (from {override.variable})"
     return f"{path}: {message}" if path else message

@@ -6,11 +6,12 @@ A malformed line yields ``{"id": ..., "error": ...}`` (id null when unknown) and
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from digest.signals.classify import Classifier, Explained, Text
 from digest.sources.normalise import canonical_url, content_hash
@@ -18,6 +19,7 @@ from digest.stories import Clusterer
 from digest.types import AssessedItem, Item, Location
 
 M = TypeVar("M", bound=BaseModel)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class ClassifyLine(BaseModel):
@@ -29,6 +31,12 @@ class ClassifyLine(BaseModel):
     published: datetime | None = None
     lang: str | None = None
     source: str | None = None
+
+    @field_validator("text", "title", "source", "lang", "url")
+    @classmethod
+    def _no_lone_surrogates(cls, value: str | None) -> str | None:
+        # "\ud800" is valid JSON but not text; it would fail every step after this one
+        return _SURROGATE.sub("\ufffd", value) if value else value
 
     @model_validator(mode="after")
     def _has_content(self) -> ClassifyLine:
@@ -86,7 +94,14 @@ def _error(line: str, problem: str) -> dict[str, Any]:
     return {"id": ident, "error": problem}
 
 
-def _read(line: str, model: type[M]) -> M | dict[str, Any]:
+def _read(raw: str | bytes, model: type[M]) -> M | dict[str, Any]:
+    if isinstance(raw, bytes):
+        try:
+            line = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            return {"id": None, "error": f"not UTF-8: byte {exc.start} of the line"}
+    else:
+        line = raw.removeprefix("\ufeff")
     try:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -108,7 +123,9 @@ def _text(line: ClassifyLine) -> Text:
     return Text(line.id, line.title or "", line.text, line.lang)
 
 
-def classify_lines(lines: Iterable[str], classifier: Classifier) -> Iterator[dict[str, Any]]:
+def classify_lines(
+    lines: Iterable[str | bytes], classifier: Classifier
+) -> Iterator[dict[str, Any]]:
     for line in lines:
         if not line.strip():
             continue
@@ -119,7 +136,7 @@ def classify_lines(lines: Iterable[str], classifier: Classifier) -> Iterator[dic
         yield assessment_json(classifier.classify(_text(parsed)))
 
 
-def cluster_lines(lines: Iterable[str], classifier: Classifier) -> list[dict[str, Any]]:
+def cluster_lines(lines: Iterable[str | bytes], classifier: Classifier) -> list[dict[str, Any]]:
     """Every item's story; the clustering sees items in order of publication."""
     results: list[dict[str, Any]] = []
     entries: list[tuple[int, AssessedItem]] = []

@@ -24,7 +24,7 @@ from jinja2 import (
 
 from digest.resources import templates_dir
 from digest.signals.categories import LABELS
-from digest.types import Digest, Rendered, StoryView
+from digest.types import Digest, Location, Rendered, StoryView
 
 SEVERITY_LABELS = {0: "none", 1: "low", 2: "moderate", 3: "high", 4: "critical"}
 SNIPPET_CHARS = 160
@@ -54,6 +54,7 @@ def environment(user_templates: Path | None = None) -> Environment:
     env.filters["label"] = lambda code: LABELS.get(code, code)
     env.filters["severity_label"] = lambda level: SEVERITY_LABELS.get(level, str(level))
     env.filters["snippet"] = snippet
+    env.filters["where"] = where
     return env
 
 
@@ -85,12 +86,21 @@ def snippet(view: StoryView) -> Snippet:
     return Snippet(before, text[first.start : first.end], after)
 
 
+def where(location: Location) -> str:
+    """A place with the unit around it: "Harouf, El Nabatieh"; "Tripoli" alone when the place
+    is its own district."""
+    around = next((u for u in (location.admin2, location.admin1) if u and u != location.name), None)
+    return f"{location.name}, {around}" if around else location.name
+
+
 def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
 
 
 def summary_line(digest: Digest) -> str:
     """The day at a glance: how many stories, where most, how many early warnings."""
+    if not digest.items_considered:
+        return "No reports were received in this window: check that the sources are being read."
     if not digest.story_count and not digest.early_warning:
         return "Quiet day: no incident above the profile's threshold was reported."
     parts = []

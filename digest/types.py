@@ -155,7 +155,9 @@ class StoryView:
 
     @property
     def lead(self) -> AssessedItem:
-        return self.items[0]
+        """The report that speaks for the story: the most severe, and of those the latest
+        (death tolls rise; the headline should carry the latest figures)."""
+        return max(self.items, key=lambda e: (e.assessment.severity, e.item.published))
 
     @property
     def sources(self) -> tuple[str, ...]:

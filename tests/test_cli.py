@@ -192,3 +192,56 @@ def test_jsonl_verbs_need_no_database(tmp_path: Path, verb: str) -> None:
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["id"] == "1"
     assert not list(tmp_path.rglob("*.sqlite3"))
+
+
+def test_a_source_with_an_invalid_url_fails_alone(tmp_path: Path, feed_server: FeedServer) -> None:
+    shutil.copy(DEMO_FEEDS / "cedar-wire.rss.xml", feed_server.root / "cedar.xml")
+    path = config_for(tmp_path, [("Cedar", feed_server.url("cedar.xml"))])
+    opml = tmp_path / "bad.opml"
+    opml.write_text(
+        '<opml version="2.0"><body><outline text="Bad" xmlUrl="http://[::1"/></body></opml>'
+    )
+    imported = digest("--config", str(path), "sources", "import", str(opml), cwd=tmp_path)
+    assert imported.returncode == 2 and "invalid URL" in imported.stderr
+    done = digest("--config", str(path), "fetch", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Cedar: updated (14 new" in done.stdout
+
+
+def test_classify_survives_bytes_that_are_not_text(tmp_path: Path) -> None:
+    lines = [
+        "\ufeff" + json.dumps({"id": "bom", "title": "Shelling on Khiam", "text": ""}),
+        json.dumps({"id": "surrogate", "title": "Shelling on Khiam", "text": "x"}).replace(
+            '"x"', '"\\ud800"'
+        ),
+    ]
+    payload = ("\n".join(lines) + "\n").encode() + b'{"id": "latin", "text": "caf\xe9"}\n'
+    payload += json.dumps({"id": "last", "title": "Shelling on Khiam", "text": ""}).encode()
+    done = subprocess.run(
+        [sys.executable, "-m", "digest", "classify"],
+        cwd=tmp_path,
+        input=payload,
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "PYTHONIOENCODING": "latin-1"},
+    )
+    assert done.returncode == 0, done.stderr
+    out = [json.loads(line) for line in done.stdout.decode("utf-8").splitlines()]
+    assert [o["id"] for o in out] == ["bom", "surrogate", None, "last"]
+    assert out[0]["risk"] and out[1]["risk"] and out[3]["risk"]
+    assert "not UTF-8" in out[2]["error"]
+
+
+def test_file_system_errors_are_user_errors(tmp_path: Path) -> None:
+    path = config_for(tmp_path, [])
+    (tmp_path / "adir").mkdir()
+    (tmp_path / "afile").write_text("x")
+    for args in (
+        ["build", "--out", str(tmp_path / "adir")],
+        ["build", "--date", "0001-01-01"],
+        ["demo", "--out", str(tmp_path / "afile")],
+        ["init", str(tmp_path / "afile")],
+    ):
+        done = digest("--config", str(path), *args, cwd=tmp_path)
+        assert done.returncode == 2, (args, done.stderr)
+        assert "Traceback" not in done.stderr and done.stderr.startswith("digest: error"), args

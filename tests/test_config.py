@@ -104,7 +104,27 @@ def test_environment_override_errors_are_clear(tmp_path: Path) -> None:
     found = problems(tmp_path, VALID, {"DIGEST_PROFILES__3__SEND_AT": "07:00"})
     assert found == ["DIGEST_PROFILES__3__SEND_AT: no entry 3 in profiles"]
     found = problems(tmp_path, VALID, {"DIGEST_FETCH__TIMEOUT_S": "soon"})
-    assert any(p.startswith("fetch.timeout_s:") for p in found)
+    assert any(p.startswith("fetch.timeout_s (from DIGEST_FETCH__TIMEOUT_S):") for p in found)
+
+
+def test_environment_values_fall_back_to_strings(tmp_path: Path) -> None:
+    environ = {"DIGEST_SMTP__USERNAME": "12345", "DIGEST_SOURCES__0__NAME": "2026-01-01"}
+    config = load(write(tmp_path, VALID), environ)
+    assert config.smtp.username == "12345"
+    assert config.sources[0].name == "2026-01-01"
+
+
+def test_profile_names_are_safe_in_paths_and_headers(tmp_path: Path) -> None:
+    found = problems(tmp_path, VALID.replace('name = "beirut"', 'name = "a/b\\nc"'))
+    assert any(p.startswith("profiles[0].name:") for p in found)
+
+
+def test_the_bundled_fallback_keeps_its_database_in_the_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = load(bundled_config("demo.toml"), {})
+    assert config.storage.database == (tmp_path / "digest-data" / "digest.sqlite3").resolve()
 
 
 def test_secrets_come_from_the_named_variable(

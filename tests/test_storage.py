@@ -96,3 +96,35 @@ def test_source_sync_and_health(tmp_path: Path) -> None:
         "opml",
     )
     assert added == [("B", "name taken"), ("C", "added"), ("D", "known")]
+
+
+def test_a_new_url_in_the_config_resets_validators_but_a_redirect_is_kept(tmp_path: Path) -> None:
+    storage = SqliteStorage(tmp_path / "d.sqlite3")
+    storage.sync_sources([NewSource("A", "https://a.example/rss")], "config")
+    a = storage.source("A")
+    storage.record_success(a.id, NOW, NOW, '"v1"', "Mon", "https://moved.example/rss")
+    storage.sync_sources([NewSource("A", "https://a.example/rss")], "config")
+    kept = storage.source("A")
+    assert kept.url == "https://moved.example/rss" and kept.etag == '"v1"'
+    storage.sync_sources([NewSource("A", "https://other.example/feed")], "config")
+    changed = storage.source("A")
+    assert changed.url == "https://other.example/feed"
+    assert changed.etag is None and changed.last_modified is None and changed.next_check_at is None
+
+
+def test_a_database_of_schema_1_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)
+    from digest.storage.migrations import MIGRATIONS
+    from digest.storage.sqlite import _statements
+
+    for statement in _statements(MIGRATIONS[1]):
+        db.execute(statement)
+    db.execute("INSERT INTO sources (name, url, created_at) VALUES ('A', 'https://a/', 'x')")
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    storage = SqliteStorage(path)
+    assert storage.schema_version == LATEST
+    storage.sync_sources([NewSource("A", "https://a/")], "config")
+    assert storage.source("A").url == "https://a/"

@@ -65,6 +65,25 @@ _NOT_TARGET_CUES = frozenset(
     fold_plain(word)
     for word in "to into according said says selon par vers à au aux الى بحسب وفق حسب لدى".split()
 )
+_NEGATIONS = frozenset(
+    fold_plain(w)
+    for w in "no not nobody none without never aucun aucune sans pas personne".split()
+    + "لا لم دون بدون عدم".split()
+)
+_MONTHS = frozenset(
+    fold_plain(w)
+    for w in (
+        "january february march april may june july august september october november december "
+        "jan feb mar apr jun jul aug sep sept oct nov dec "
+        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre "
+        "يناير فبراير مارس ابريل أبريل مايو يونيو يوليو اغسطس أغسطس سبتمبر اكتوبر أكتوبر نوفمبر "
+        "ديسمبر كانون شباط آذار نيسان أيار حزيران تموز آب أيلول تشرين"
+    ).split()
+)
+_AGE_WORDS = frozenset(
+    fold_plain(w) for w in "year years old aged age ans âgé âgée عاما عام سنة سنوات العمر".split()
+)
+MAX_CHARS = 20_000  # a feed item longer than this is read up to here (time grows with length)
 CASUALTY_WINDOW = 4  # words either side of a casualty word where its number may stand
 TARGET_WINDOW = 4  # words between a target and the incident it was hit by
 
@@ -113,11 +132,14 @@ class Classifier:
         return "*" in self.scope or country in self.scope
 
     def classify(self, item: Text) -> Explained:
+        notes: list[str] = []
         original = item.analysed
+        if len(original) > MAX_CHARS:
+            original = original[:MAX_CHARS]
+            notes.append(f"only the first {MAX_CHARS:,} characters were read")
         folded = fold(original)
         title_end = len(fold_plain(item.title))
         lang = self.languages.detect(original, item.lang_hint)
-        notes: list[str] = []
         evidence: list[Evidence] = []
 
         terms, vetoed = self._category_matches(folded)
@@ -222,7 +244,12 @@ class Classifier:
         kept: list[Match[str]] = []
         vetoed: list[Match[str]] = []
         registers = self._register_sentences(folded)
+        hedges = self.lexicon.hedges.find(folded)
         for match in terms:
+            hedge = next((h for h in hedges if _shortly_before(h, match, folded.text)), None)
+            if hedge is not None:
+                vetoed.append(Match(hedge.start, match.end, match.payloads, hedge.pattern))
+                continue
             blocking = [
                 x
                 for x in excludes
@@ -327,7 +354,9 @@ class Classifier:
 
     def _casualties(self, folded: Folded) -> Casualties:
         """For each casualty word, the nearest number within CASUALTY_WINDOW words (before it
-        first, as in "three killed"); the largest such count per kind."""
+        first, as in "three killed"); the largest such count per kind. Not counts: a casualty
+        word after a negation ("no one was killed"), dates ("on March 23", "2024"), ages
+        ("a man, 45,", "45-year-old", "٤٥ عاماً") and clock times."""
         text = folded.text
         counts = {"killed": 0, "injured": 0}
         hits = self.lexicon.casualties.find(folded)
@@ -343,11 +372,13 @@ class Classifier:
                 continue
             first = bisect_left(starts, hit.start)
             last = max(first, bisect_left(ends, hit.end))
+            if _NEGATIONS.intersection(w[2] for w in words[max(0, first - 3) : first]):
+                continue
             for distance in range(1, CASUALTY_WINDOW + 1):
                 value = None
                 for index in (first - distance, last + distance):
                     if 0 <= index < len(words) and value is None:
-                        value = self._number(text, *words[index])
+                        value = self._count(text, words, index)
                 if value is not None:
                     break
             if value is None:
@@ -356,11 +387,25 @@ class Classifier:
                 counts[kind] = max(counts[kind], value)
         return Casualties(killed=counts["killed"], injured=counts["injured"])
 
-    def _number(self, text: str, start: int, end: int, word: str) -> int | None:
+    def _count(self, text: str, words: list[tuple[int, int, str]], index: int) -> int | None:
+        start, end, word = words[index]
+        neighbours = {w[2] for w in words[max(0, index - 1) : index + 2]} - {word}
+        if neighbours & _MONTHS or neighbours & _AGE_WORDS:
+            return None
         if _NUMBER.fullmatch(word):
+            value = int(word)
             clock = text[start - 1 : start] == ":" or text[end : end + 1] == ":"
-            return None if clock or int(word) >= 10_000 else int(word)
+            aside = text[start - 2 : start] == ", " and text[end : end + 1] == ","
+            return None if clock or aside or value >= 1000 else value
         return self.lexicon.numbers.get(word)
+
+
+def _shortly_before(first: Match[Any], second: Match[Any], text: str, words: int = 3) -> bool:
+    """first ends at most `words` words before second starts, in the same sentence."""
+    if first.end > second.start:
+        return False
+    gap = text[first.end : second.start]
+    return not _SENTENCE_END.search(gap) and len(_WORD.findall(gap)) <= words
 
 
 def _dateline(mention: Mention, folded: Folded) -> bool:

@@ -6,7 +6,8 @@ tables ``_exclude`` (global traps), ``_context`` (registers such as sport that m
 unreliable), ``_actors`` (armed and security actors of the region), ``_casualties`` (words for
 the killed, injured and missing, and idioms to ``exclude`` such as "dead end"), ``_numbers``
 (number words), ``_implied_counts`` (words that carry a count: Arabic duals) and ``_targets``
-(civilians, aid workers, the UN, journalists, health care, homes: what raises severity). All
+(civilians, aid workers, the UN, journalists, health care, homes: what raises severity) and
+``_hedges`` (fears and possibilities: "fearing further shelling" is not shelling). All
 languages share one automaton: folding makes the scripts disjoint, and mixed-language posts are
 common.
 """
@@ -55,6 +56,7 @@ class Lexicon:
     actors: PhraseMatcher[str]
     casualties: PhraseMatcher[str]
     targets: PhraseMatcher[str]
+    hedges: PhraseMatcher[str]
     numbers: Mapping[str, int]
     implied_counts: Mapping[str, int]
 
@@ -75,6 +77,7 @@ def load_lexicon(
     actors: list[tuple[str, str]] = []
     casualties: list[tuple[str, str]] = []
     targets: list[tuple[str, str]] = []
+    hedges: list[tuple[str, str]] = []
     numbers: dict[str, int] = {}
     implied: dict[str, int] = {}
     for table in tables:
@@ -95,6 +98,7 @@ def load_lexicon(
             casualties += [(word, kind) for word in words]
         for kind, words in table.get("_targets", {}).items():
             targets += [(word, kind) for word in words]
+        hedges += [(word, "hedge") for word in table.get("_hedges", {}).get("words", [])]
         for word, value in table.get("_numbers", {}).items():
             numbers[fold_plain(word)] = int(value)
         for word, value in table.get("_implied_counts", {}).items():
@@ -110,6 +114,7 @@ def load_lexicon(
         actors=PhraseMatcher(actors),
         casualties=PhraseMatcher(casualties),
         targets=PhraseMatcher(targets),
+        hedges=PhraseMatcher(hedges),
         numbers=numbers,
         implied_counts=implied,
     )

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from email.utils import format_datetime
 
+import httpx
+
 from digest.errors import InputError
 from digest.storage.base import NewSource, SourceRecord
 
@@ -34,6 +36,12 @@ def parse_opml(content: bytes) -> list[NewSource]:
             continue
         if not url.startswith(("http://", "https://")):
             raise InputError(f"outline {outline.get('text')!r}: not an http(s) feed URL: {url!r}")
+        try:
+            httpx.URL(url)
+        except httpx.InvalidURL as exc:
+            raise InputError(
+                f"outline {outline.get('text')!r}: invalid URL {url!r}: {exc}"
+            ) from None
         seen.add(url)
         name = (outline.get("title") or outline.get("text") or url).strip()
         kind = "reliefweb" if outline.get("type") == "reliefweb" else "feed"

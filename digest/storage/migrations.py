@@ -107,6 +107,12 @@ MIGRATIONS: dict[int, str] = {
         UNIQUE (digest_id, recipient)
     );
     """,
+    2: """
+    -- The URL the configuration gives, apart from the URL polled (which a permanent redirect
+    -- may have changed): a new URL in the config resets the source's validators.
+    ALTER TABLE sources ADD COLUMN configured_url TEXT;
+    UPDATE sources SET configured_url = url;
+    """,
 }
 
 LATEST = max(MIGRATIONS)

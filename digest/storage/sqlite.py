@@ -69,14 +69,16 @@ class SqliteStorage:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     def _migrate(self) -> None:
-        version = self.schema_version
-        if version > LATEST:
-            raise StorageError(
-                f"database {self.path} has schema {version}, newer than this digest knows "
-                f"({LATEST}); upgrade digest"
-            )
-        for number in range(version + 1, LATEST + 1):
-            with self._transaction() as db:
+        # The version is read inside the write transaction, so two processes opening a new
+        # database at once cannot both migrate it.
+        with self._transaction() as db:
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+            if version > LATEST:
+                raise StorageError(
+                    f"database {self.path} has schema {version}, newer than this digest knows "
+                    f"({LATEST}); upgrade digest"
+                )
+            for number in range(version + 1, LATEST + 1):
                 for statement in _statements(MIGRATIONS[number]):
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version = {number}")
@@ -108,12 +110,28 @@ class SqliteStorage:
         with self._transaction() as db:
             for source in sources:
                 db.execute(
-                    """INSERT INTO sources (name, url, kind, language, interval_s, origin, enabled,
-                           created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                       ON CONFLICT(name) DO UPDATE SET url = excluded.url, kind = excluded.kind,
+                    """UPDATE sources SET url = ?, configured_url = ?, etag = NULL,
+                           last_modified = NULL, next_check_at = NULL
+                       WHERE name = ? AND coalesce(configured_url, '') != ?""",
+                    (source.url, source.url, source.name, source.url),
+                )
+                db.execute(
+                    """INSERT INTO sources (name, url, configured_url, kind, language, interval_s,
+                           origin, enabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                       ON CONFLICT(name) DO UPDATE SET kind = excluded.kind,
                            language = excluded.language, interval_s = excluded.interval_s,
                            origin = excluded.origin, enabled = excluded.enabled""",
-                    (*_source_values(source), origin, int(source.enabled), now),
+                    (
+                        source.name,
+                        source.url,
+                        source.url,
+                        source.kind,
+                        source.language,
+                        source.interval_s,
+                        origin,
+                        int(source.enabled),
+                        now,
+                    ),
                 )
             names = [s.name for s in sources]
             marks = ",".join("?" * len(names))
@@ -137,9 +155,19 @@ class SqliteStorage:
                     outcome.append((source.name, "name taken"))
                     continue
                 db.execute(
-                    """INSERT INTO sources (name, url, kind, language, interval_s, origin, enabled,
-                           created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-                    (*_source_values(source), origin, int(source.enabled), now),
+                    """INSERT INTO sources (name, url, configured_url, kind, language, interval_s,
+                           origin, enabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    (
+                        source.name,
+                        source.url,
+                        source.url,
+                        source.kind,
+                        source.language,
+                        source.interval_s,
+                        origin,
+                        int(source.enabled),
+                        now,
+                    ),
                 )
                 outcome.append((source.name, "added"))
         return outcome
@@ -231,7 +259,9 @@ class SqliteStorage:
                            WHERE id = ?""",
                         (*values, iso(item.fetched), item.id),
                     )
+                    # a corrected report is assessed and clustered again
                     db.execute("DELETE FROM assessments WHERE item_id = ?", (item.id,))
+                    db.execute("DELETE FROM story_items WHERE item_id = ?", (item.id,))
                     changed.append(item.id)
         return StoredItems(tuple(new), tuple(changed), unchanged)
 
@@ -374,9 +404,15 @@ class SqliteStorage:
         primary = story.primary
         with self._transaction() as db:
             db.execute(
-                """INSERT OR REPLACE INTO stories (id, first_seen, last_updated, severity,
-                       categories, primary_location, admin1_pcode, admin2_pcode)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                """INSERT INTO stories (id, first_seen, last_updated, severity, categories,
+                       primary_location, admin1_pcode, admin2_pcode)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT(id) DO UPDATE SET first_seen = excluded.first_seen,
+                       last_updated = excluded.last_updated, severity = excluded.severity,
+                       categories = excluded.categories,
+                       primary_location = excluded.primary_location,
+                       admin1_pcode = excluded.admin1_pcode,
+                       admin2_pcode = excluded.admin2_pcode""",
                 (
                     story.id,
                     iso(story.first_seen),
@@ -462,10 +498,6 @@ def _statements(script: str) -> list[str]:
     """Split a migration script into statements (no semicolons inside our literals)."""
     lines = [line.split("--", 1)[0] for line in script.splitlines()]
     return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
-
-
-def _source_values(source: NewSource) -> tuple[Any, ...]:
-    return (source.name, source.url, source.kind, source.language, source.interval_s)
 
 
 def _source(row: sqlite3.Row) -> SourceRecord:
