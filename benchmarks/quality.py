@@ -20,8 +20,6 @@ from typing import Any
 from digest import config as configuration
 from digest.jsonl import classify_lines
 from digest.signals.classify import Classifier
-from digest.signals.gazetteer import Gazetteer
-from digest.signals.lexicon import load_lexicon
 
 ACCEPTED = {
     "Air/drone strike": {"airstrike"},
@@ -181,9 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = configuration.load(args.config) if args.config else configuration.DigestConfig()
     signals = config.signals
-    classifier = Classifier(
-        load_lexicon(signals.extra_terms, signals.exclude), Gazetteer.load(), signals.countries
-    )
+    classifier = Classifier.from_signals(signals)
     started = time.perf_counter()
     figures = score(args.data, classifier, args.misses)
     print(f"{'figure':<26} {'value':>6}  goal")

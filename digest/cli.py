@@ -20,13 +20,13 @@ from zoneinfo import ZoneInfo
 from digest import __version__, pipeline
 from digest import config as configuration
 from digest.errors import ConfigError, DigestError, InputError
-from digest.jsonl import classify_lines, cluster_lines
+from digest.jsonl import cluster_lines
 from digest.mail import build_message
+from digest.parallel import classify_stream, encode
 from digest.render import environment
 from digest.resources import bundled_config
 from digest.signals.classify import Classifier
 from digest.signals.gazetteer import Gazetteer
-from digest.signals.lexicon import load_lexicon
 from digest.sources.http import make_client
 from digest.sources.opml import parse_opml, write_opml
 from digest.storage import Storage, open_storage
@@ -80,7 +80,10 @@ def parser() -> argparse.ArgumentParser:
     fetch = verbs.add_parser("fetch", parents=[common], help="poll due sources once")
     fetch.add_argument("--all", action="store_true", help="every source, due or not")
 
-    verbs.add_parser("classify", parents=[common], help="JSON lines in, assessments out")
+    classify = verbs.add_parser("classify", parents=[common], help="JSON lines in, assessments out")
+    classify.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="processes to classify with (cores)"
+    )
     verbs.add_parser("cluster", parents=[common], help="JSON lines in, story ids out")
 
     build = verbs.add_parser("build", parents=[common], help="render one digest")
@@ -134,8 +137,7 @@ def _config(args: argparse.Namespace) -> configuration.DigestConfig:
 def _classifier(
     config: configuration.DigestConfig, gazetteer: Gazetteer | None = None
 ) -> Classifier:
-    lexicon = load_lexicon(config.signals.extra_terms, config.signals.exclude)
-    return Classifier(lexicon, gazetteer or Gazetteer.load(), config.signals.countries)
+    return Classifier.from_signals(config.signals, gazetteer)
 
 
 def _storage(config: configuration.DigestConfig) -> Storage:
@@ -303,19 +305,27 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
-def _jsonl_command(run: Callable[[Any, Classifier], Any]) -> Callable[[argparse.Namespace], int]:
-    """Bytes in and UTF-8 out, whatever the terminal's encoding: a line that is not UTF-8 gets
-    its own error line and the stream goes on."""
+# Both JSON-lines verbs read bytes and write UTF-8, whatever the terminal's encoding: a line
+# that is not UTF-8 gets its own error line and the stream goes on.
 
-    def command(args: argparse.Namespace) -> int:
-        classifier = _classifier(_config(args))
-        out = sys.stdout.buffer
-        for result in run(sys.stdin.buffer, classifier):
-            out.write(json.dumps(result, ensure_ascii=False).encode() + b"\n")
-            out.flush()
-        return 0
 
-    return command
+def cmd_classify(args: argparse.Namespace) -> int:
+    if not 1 <= args.workers <= 256:
+        raise InputError("--workers takes a number from 1 to 256")
+    out = sys.stdout.buffer
+    for encoded in classify_stream(sys.stdin.buffer, _config(args).signals, args.workers):
+        out.write(encoded)
+        out.flush()
+    return 0
+
+
+def cmd_cluster(args: argparse.Namespace) -> int:
+    classifier = _classifier(_config(args))
+    out = sys.stdout.buffer
+    for result in cluster_lines(sys.stdin.buffer, classifier):
+        out.write(encode(result))
+    out.flush()
+    return 0
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -356,7 +366,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "check": cmd_check,
     "sources": cmd_sources,
     "fetch": cmd_fetch,
-    "classify": _jsonl_command(classify_lines),
-    "cluster": _jsonl_command(cluster_lines),
+    "classify": cmd_classify,
+    "cluster": cmd_cluster,
     "build": cmd_build,
 }

@@ -20,7 +20,6 @@ from digest.render import environment
 from digest.resources import bundled_config
 from digest.signals.classify import Classifier
 from digest.signals.gazetteer import Gazetteer
-from digest.signals.lexicon import load_lexicon
 from digest.sources.http import make_client
 from digest.storage import Storage, open_storage
 
@@ -42,8 +41,7 @@ def run_demo(out: Path) -> DemoResult:
     database = (out / "digest.sqlite3").resolve()
     config = loaded.model_copy(update={"storage": configuration.StorageConfig(database=database)})
     gazetteer = Gazetteer.load()
-    lexicon = load_lexicon(config.signals.extra_terms, config.signals.exclude)
-    classifier = Classifier(lexicon, gazetteer, config.signals.countries)
+    classifier = Classifier.from_signals(config.signals, gazetteer)
     storage = open_storage(database)
     try:
         report = asyncio.run(_poll(storage, config, classifier))

@@ -13,7 +13,7 @@ from digest.signals.classify import Classifier, Text
 
 @pytest.fixture(scope="module")
 def classifier() -> Classifier:
-    return Classifier.default()
+    return Classifier.from_signals()
 
 
 def classify(classifier: Classifier, title: str, text: str = "") -> dict:
@@ -185,3 +185,28 @@ def test_evidence_offsets_point_into_title_newline_text(classifier: Classifier) 
     assert explained.assessment.evidence
     for evidence in explained.assessment.evidence:
         assert analysed[evidence.start : evidence.end] == evidence.text
+
+
+def test_workers_give_the_same_lines_in_the_same_order(tmp_path: Path) -> None:
+    titles = [
+        "Drone strike on a car near Aitaroun kills two",
+        "غارة من مسيرة على سيارة في عيترون",
+        "Ski season opens in Faraya",
+        "Frappe de drone contre une voiture à Aïtaroun",
+    ]
+    lines = [json.dumps({"id": str(i), "title": t, "text": ""}) for i, t in enumerate(titles * 150)]
+    lines.insert(7, "{broken")
+    payload = "\n".join(lines) + "\n"
+    runs = [
+        subprocess.run(
+            [sys.executable, "-m", "digest", "classify", "--workers", str(n)],
+            input=payload,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=tmp_path,
+        ).stdout
+        for n in (1, 2)
+    ]
+    assert runs[0] == runs[1]
+    assert len(runs[0].splitlines()) == 601

@@ -24,12 +24,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from digest.config import SignalsConfig
 from digest.signals.categories import SPECIFICITY
 from digest.signals.gazetteer import Gazetteer, Mention, Place, resolve
 from digest.signals.language import LanguageIdentifier
 from digest.signals.lexicon import GLOBAL, Lexicon, NearSide, load_lexicon
 from digest.signals.matcher import Match, longest_first, overlaps
-from digest.signals.scope import DEFAULT_COUNTRIES
 from digest.signals.severity import severity
 from digest.text import Folded, fold, fold_plain
 from digest.types import Assessment, Casualties, Evidence, EvidenceKind, Location
@@ -120,13 +120,13 @@ class Classifier:
         self.languages = languages or LanguageIdentifier()
 
     @classmethod
-    def default(
-        cls,
-        countries: Iterable[str] = DEFAULT_COUNTRIES,
-        extra_terms: dict[str, list[str]] | None = None,
-        exclude: Iterable[str] = (),
+    def from_signals(
+        cls, signals: SignalsConfig | None = None, gazetteer: Gazetteer | None = None
     ) -> Classifier:
-        return cls(load_lexicon(extra_terms, exclude), Gazetteer.load(), countries)
+        """The classifier a configuration's [signals] asks for (the defaults without one)."""
+        signals = signals or SignalsConfig()
+        lexicon = load_lexicon(signals.extra_terms, signals.exclude)
+        return cls(lexicon, gazetteer or Gazetteer.load(), signals.countries)
 
     def in_scope(self, country: str | None) -> bool:
         return "*" in self.scope or country in self.scope
