@@ -101,6 +101,20 @@ class Text:
 
 
 @dataclass(frozen=True, slots=True)
+class _Scan:
+    """What one reading of a text found, shared by the steps that weigh it."""
+
+    folded: Folded
+    original: str
+    terms: list[Match[str]]
+    casualty_hits: list[Match[str]]
+
+    @property
+    def casualty_spans(self) -> list[Match[str]]:
+        return [h for h in self.casualty_hits if "exclude" not in h.payloads][:3]
+
+
+@dataclass(frozen=True, slots=True)
 class Explained:
     assessment: Assessment
     notes: tuple[str, ...]
@@ -176,7 +190,8 @@ class Classifier:
                     evidence.append(_evidence("actor", hit.payloads[0], folded, original, hit))
                 locations.sort(key=lambda loc: not self.in_scope(loc.country))
 
-        casualties = self._casualties(folded)
+        casualty_hits = self.lexicon.casualties.find(folded)
+        casualties = self._casualties(folded, casualty_hits)
         risk = bool(categories) and in_region
         if categories and not in_region:
             named = ", ".join(sorted({loc.name for loc in locations})) or "no place named"
@@ -199,9 +214,8 @@ class Classifier:
             categories = ()
         level = 0
         if risk:
-            level = self._severity(
-                categories, casualties, folded, original, ordered, evidence, notes
-            )
+            scan = _Scan(folded, original, terms, casualty_hits)
+            level = self._severity(scan, categories, casualties, ordered, evidence, notes)
         evidence.sort(key=lambda e: (e.start, e.kind))
         assessment = Assessment(
             item_id=item.id,
@@ -286,16 +300,16 @@ class Classifier:
 
     def _severity(
         self,
+        scan: _Scan,
         categories: tuple[str, ...],
         casualties: Casualties,
-        folded: Folded,
-        original: str,
         ordered: list[tuple[Mention, Place]],
         evidence: list[Evidence],
         notes: list[str],
     ) -> int:
         """The level, and an evidence span for every rule that raised it above the base."""
-        target_hits = self._targets_hit(folded)
+        folded, original = scan.folded, scan.original
+        target_hits = self._targets_hit(scan)
         targets = frozenset(code for hit in target_hits for code in hit.payloads)
         population = ordered[0][1].population if ordered else 0
         level, reasons = severity(categories, casualties, targets, population)
@@ -314,7 +328,7 @@ class Classifier:
                     _evidence("severity", f"populated:{reason.detail}", folded, original, mention)
                 )
             elif reason.rule in ("killed", "injured"):
-                for span in self._casualty_spans(folded):
+                for span in scan.casualty_spans:
                     evidence.append(
                         _evidence("severity", f"casualties:{reason.detail}", folded, original, span)
                     )
@@ -322,44 +336,31 @@ class Classifier:
                 notes.append(f"severity held at {level}: {reason.detail}")
         return level
 
-    def _targets_hit(self, folded: Folded) -> list[Match[str]]:
+    def _targets_hit(self, scan: _Scan) -> list[Match[str]]:
         """Targets the incident hit: a target word just after a category term ("strike on an
         ambulance") or just before a word for the killed or injured ("two paramedics killed"),
         in the same sentence; not a source ("civil defence said", "selon la Défense civile") nor
         a destination ("taken to hospital")."""
-        hits = self.lexicon.targets.find(folded)
-        if not hits:
-            return []
-        text = folded.text
-        after = self._category_matches(folded)[0]
-        before = self._casualty_spans(folded)
-
-        def close(first: Match[Any], second: Match[Any]) -> bool:
-            gap = text[first.end : second.start]
-            if first.end > second.start or _SENTENCE_END.search(gap):
-                return False
-            return len(_WORD.findall(gap)) <= TARGET_WINDOW
-
+        hits = self.lexicon.targets.find(scan.folded)
+        text = scan.folded.text
         near = []
         for hit in hits:
             preceding = _WORD.findall(text[max(0, hit.start - 30) : hit.start])[-2:]
             if _NOT_TARGET_CUES.intersection(preceding):
                 continue
-            if any(close(a, hit) for a in after) or any(close(hit, b) for b in before):
+            if any(_shortly_before(a, hit, text, TARGET_WINDOW) for a in scan.terms) or any(
+                _shortly_before(hit, b, text, TARGET_WINDOW) for b in scan.casualty_spans
+            ):
                 near.append(hit)
         return near
 
-    def _casualty_spans(self, folded: Folded) -> list[Match[str]]:
-        return [h for h in self.lexicon.casualties.find(folded) if "exclude" not in h.payloads][:3]
-
-    def _casualties(self, folded: Folded) -> Casualties:
+    def _casualties(self, folded: Folded, hits: list[Match[str]]) -> Casualties:
         """For each casualty word, the nearest number within CASUALTY_WINDOW words (before it
         first, as in "three killed"); the largest such count per kind. Not counts: a casualty
         word after a negation ("no one was killed"), dates ("on March 23", "2024"), ages
         ("a man, 45,", "45-year-old", "٤٥ عاماً") and clock times."""
         text = folded.text
         counts = {"killed": 0, "injured": 0}
-        hits = self.lexicon.casualties.find(folded)
         if not hits:
             return Casualties()
         words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]

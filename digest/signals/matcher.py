@@ -13,9 +13,10 @@ from typing import Generic, TypeVar
 
 import ahocorasick
 
-from digest.text import ARABIC_CLITICS, Folded, fold_plain, is_arabic, is_word_char, word_end
+from digest.text import ARABIC_CLITICS, Folded, fold_plain, is_arabic, word_end
 
 P = TypeVar("P")
+CLITIC_MAX = max(len(prefix) for prefix in ARABIC_CLITICS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,8 @@ class PhraseMatcher(Generic[P]):
         for (word, prefix), values in payloads.items():
             grouped.setdefault(word, []).append((prefix, tuple(dict.fromkeys(values))))
         for word, variants in grouped.items():
-            self._automaton.add_word(word, (word, tuple(variants)))
+            entry = (word, len(word), is_arabic(word[0]), tuple(variants))
+            self._automaton.add_word(word, entry)
         self.size = len(grouped)
         if grouped:
             self._automaton.make_automaton()
@@ -54,27 +56,30 @@ class PhraseMatcher(Generic[P]):
         if not self.size:
             return []
         text = folded.text
+        size = len(text)
         found: list[Match[P]] = []
-        for last, (key, variants) in self._automaton.iter(text):
-            start = last - len(key) + 1
-            if not _left_boundary(text, start, key):
+        # the hot loop of classification: boundary tests are inlined
+        for last, (key, length, arabic, variants) in self._automaton.iter(text):
+            start = last - length + 1
+            if start and text[start - 1].isalnum() and not (arabic and _clitic(text, start)):
                 continue
             end = last + 1
-            closed = end == len(text) or not is_word_char(text[end])
+            closed = end == size or not text[end].isalnum()
             for prefix, payloads in variants:
                 if closed or prefix:
-                    found.append(Match(start, word_end(text, end), payloads, key))
+                    found.append(
+                        Match(start, end if closed else word_end(text, end), payloads, key)
+                    )
         return found
 
 
-def _left_boundary(text: str, start: int, key: str) -> bool:
-    if start == 0 or not is_word_char(text[start - 1]):
-        return True
-    if not is_arabic(key[0]):
-        return False
+def _clitic(text: str, start: int) -> bool:
+    """Whether the letters joined before `start` are Arabic clitic prefixes (و ف ب ك ل ال)."""
     begin = start
-    while begin > 0 and is_word_char(text[begin - 1]):
+    while begin > 0 and text[begin - 1].isalnum():
         begin -= 1
+        if start - begin > CLITIC_MAX:
+            return False
     return text[begin:start] in ARABIC_CLITICS
 
 
