@@ -210,3 +210,85 @@ def test_workers_give_the_same_lines_in_the_same_order(tmp_path: Path) -> None:
     ]
     assert runs[0] == runs[1]
     assert len(runs[0].splitlines()) == 601
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "primary", "absent"),
+    [
+        # a place name that is also a common word
+        ("نشر صور الدمار بعد الغارة على بلدة عيتا الشعب", "", "LB41", "LB63"),
+        ("غارة على مدينة صور", "", "LB63", None),
+        ("حصل فريق النبطية على المرتبة الأولى بعد قصف الملعب", "", "LB44", None),
+        # a person's origin is not the place of the event
+        ("A man from Tyre was killed in an Israeli strike on Nabatieh", "", "LB44", None),
+        # "the South" the governorate, "south of" a direction
+        ("Heavy shelling in the South overnight", "", "LB6", None),
+        ("Strike south of Tyre kills two", "", "LB63", "LB6"),
+        ("قصف مدفعي على الجنوب", "", "LB6", None),
+        # a dateline is where the report was filed
+        (
+            "Strike on Khiam",
+            "BEIRUT (Reuters) - An Israeli strike hit Khiam overnight.",
+            "LB43",
+            None,
+        ),
+    ],
+)
+def test_places_are_disambiguated(
+    classifier: Classifier, title: str, text: str, primary: str, absent: str | None
+) -> None:
+    result = classify(classifier, title, text)
+    codes = [loc["admin2_pcode"] or loc["admin1_pcode"] for loc in result["locations"]]
+    assert codes[0] == primary, result["locations"]
+    assert absent is None or absent not in codes
+
+
+def test_an_event_abroad_about_the_region_is_not_a_risk(classifier: Classifier) -> None:
+    result = classify(
+        classifier,
+        "Thousands march in Paris against the war in Lebanon",
+        "Protesters gathered in central Paris, France, on Saturday.",
+    )
+    assert result["risk"] is False
+
+
+def test_severity_rules_show_in_the_evidence(classifier: Classifier) -> None:
+    result = classify(
+        classifier, "Israeli drone strike on an ambulance in Tyre kills two paramedics"
+    )
+    assert result["severity"] == 4
+    raises = {e["code"].split(":")[0] for e in result["evidence"] if e["kind"] == "severity"}
+    assert "target" in raises
+    quiet = classify(
+        classifier, "Air strike on Khiam", "Ambulances rushed to the site, civil defence said."
+    )
+    assert quiet["severity"] == 3
+    assert not [e for e in quiet["evidence"] if e["kind"] == "severity"]
+
+
+def test_casualty_counts_ignore_dates_ages_and_negations(classifier: Classifier) -> None:
+    assert (
+        classify(classifier, "On March 23 an Israeli strike in Tyre killed a man")["casualties"][
+            "killed"
+        ]
+        < 23
+    )
+    assert (
+        classify(classifier, "Israeli strike in Tyre kills man, 45, from Qana")["casualties"][
+            "killed"
+        ]
+        != 45
+    )
+    assert (
+        classify(classifier, "No one was killed in the Israeli strike on Khiam")["casualties"][
+            "killed"
+        ]
+        == 0
+    )
+    assert classify(classifier, "غارة على عيترون توقع قتيلين")["casualties"]["killed"] == 2
+
+
+def test_a_hedged_term_is_not_an_incident(classifier: Classifier) -> None:
+    result = classify(classifier, "Families leave Tyre villages fearing further shelling")
+    assert "shelling" not in result["categories"]
+    assert any(e["kind"] == "exclusion" for e in result["evidence"])

@@ -6,13 +6,13 @@ from GeoNames and OCHA data (see gazetteer/README.md for sources and licences).
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from digest.resources import package_data
 from digest.signals.matcher import Match, PhraseMatcher, longest_first
-from digest.text import Folded, is_arabic
+from digest.text import Folded, fold_plain
 from digest.types import Location, Precision
 
 GAZETTEER_DIR = package_data("signals", "gazetteer")
@@ -61,11 +61,16 @@ class Place:
 
 @dataclass(frozen=True, slots=True)
 class Name:
-    """A place under one of its names; a capitalised Latin name must be capitalised in the text
-    (so "Hasbaya" matches but the English word "sour" does not find Tyre)."""
+    """A place under one of its names. The capital letters of a Latin name must be capitals in
+    the text too (so "Hasbaya" matches, but the English word "sour" does not find Tyre, nor "the
+    south" of a town the South governorate): `capitals` holds their positions in the name."""
 
     place: Place
-    capitalised: bool
+    capitals: tuple[int, ...]
+
+    @classmethod
+    def of(cls, name: str, place: Place) -> Name:
+        return cls(place, tuple(i for i, char in enumerate(name) if char.isupper()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +86,13 @@ class Gazetteer:
         places: dict[str, Place],
         names: list[tuple[str, Place]],
         demonyms: Sequence[tuple[str, str]] = (),
+        cues: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
-        entries = [(name, Name(place, name[:1].isupper())) for name, place in names]
+        entries = [(name, Name.of(name, place)) for name, place in names]
         self.places = places
         self._matcher: PhraseMatcher[Name] = PhraseMatcher(entries)
         self._demonyms: PhraseMatcher[str] = PhraseMatcher(demonyms)
+        self._cues = dict(cues or {})
         self.by_pcode = {p.id: p for p in places.values() if p.level in ("admin1", "admin2")}
 
     @classmethod
@@ -118,19 +125,33 @@ class Gazetteer:
             for name in row["names"].split("|")
             if name
         ]
-        return cls(places, names, demonyms)
+        cues = {
+            fold_plain(row["name"]): frozenset(fold_plain(c) for c in row["cues"].split("|"))
+            for row in _rows(directory / "ambiguous.tsv")
+        }
+        return cls(places, names, demonyms, cues)
 
     def nationalities(self, folded: Folded) -> list[Match[str]]:
         """Nationality words ("Israeli", "لبناني"), each with its country code."""
         return self._demonyms.find(folded)
 
     def mentions(self, folded: Folded, original: str) -> list[Mention]:
-        """Place names in the text, each with every place it may name."""
+        """Place names in the text, each with every place it may name; a name that is also a
+        common word (ambiguous.tsv) counts only after one of its cue words ("في صور")."""
         found: list[Match[Name]] = []
         for match in self._matcher.find(folded):
-            first = original[folded.original_index(match.start)]
-            upper = first.isupper() or first.isdigit() or is_arabic(first)
-            names = tuple(n for n in match.payloads if upper or not n.capitalised)
+            names = tuple(
+                n
+                for n in match.payloads
+                if all(
+                    original[folded.original_index(match.start + i)].isupper()
+                    for i in n.capitals
+                    if match.start + i < match.end
+                )
+            )
+            cues = self._cues.get(match.pattern)
+            if cues is not None and not _cued(folded.text, match.start, cues):
+                continue
             if names:
                 found.append(Match(match.start, match.end, names, match.pattern))
         return [
@@ -173,6 +194,15 @@ def resolve(mentions: list[Mention], scope: frozenset[str]) -> list[tuple[Mentio
         )
         chosen.append((mention, best))
     return chosen
+
+
+def _cued(text: str, start: int, cues: frozenset[str]) -> bool:
+    """The word before `start` is one of the cues, standing on its own ("في صور", not "بصور",
+    which may as well be "with pictures")."""
+    if start and text[start - 1].isalnum():
+        return False
+    words = text[max(0, start - 30) : start].split()
+    return bool(words) and words[-1] in cues
 
 
 def _level(value: str) -> Precision:
