@@ -29,7 +29,7 @@ from digest.signals.categories import SPECIFICITY
 from digest.signals.gazetteer import Gazetteer, Mention, Place, resolve
 from digest.signals.language import LanguageIdentifier
 from digest.signals.lexicon import GLOBAL, Lexicon, NearSide, load_lexicon
-from digest.signals.matcher import Match, longest_first, overlaps
+from digest.signals.matcher import Match, MultiMatcher, longest_first, overlaps
 from digest.signals.severity import severity
 from digest.text import Folded, fold, fold_plain
 from digest.types import Assessment, Casualties, Evidence, EvidenceKind, Location
@@ -100,12 +100,16 @@ class Text:
         return f"{self.title}\n{self.text}"
 
 
+Found = dict[str, list[Match[Any]]]
+
+
 @dataclass(frozen=True, slots=True)
 class _Scan:
     """What one reading of a text found, shared by the steps that weigh it."""
 
     folded: Folded
     original: str
+    found: Found
     terms: list[Match[str]]
     casualty_hits: list[Match[str]]
 
@@ -130,6 +134,13 @@ class Classifier:
     ) -> None:
         self.lexicon = lexicon
         self.gazetteer = gazetteer
+        self._matcher = MultiMatcher(
+            {
+                **lexicon.kinds(),
+                "places": gazetteer.name_entries,
+                "demonyms": gazetteer.demonym_entries,
+            }
+        )
         self.scope = frozenset(countries)
         self.languages = languages or LanguageIdentifier()
 
@@ -152,17 +163,20 @@ class Classifier:
             original = original[:MAX_CHARS]
             notes.append(f"only the first {MAX_CHARS:,} characters were read")
         folded = fold(original)
+        found = self._matcher.find(folded)
         title_end = len(fold_plain(item.title))
         lang = self.languages.detect(original, item.lang_hint)
         evidence: list[Evidence] = []
 
-        terms, vetoed = self._category_matches(folded)
+        terms, vetoed = self._category_matches(folded, found)
         for match in vetoed:
             evidence.append(_evidence("exclusion", match.payloads[0], folded, original, match))
         categories = _rank_categories(terms, title_end)
 
         mentions = [
-            m for m in self.gazetteer.mentions(folded, original) if not _dateline(m, folded)
+            m
+            for m in self.gazetteer.mentions(found["places"], folded, original)
+            if not _dateline(m, folded)
         ]
         places = resolve(mentions, self.scope)
         ordered = _order_places(places, terms, folded.text, title_end)
@@ -176,9 +190,9 @@ class Classifier:
 
         in_region = bool(locations) and self.in_scope(locations[0].country)
         if not in_region:
-            actors = self.lexicon.actors.find(folded) + [
+            actors = found["actors"] + [
                 hit
-                for hit in self.gazetteer.nationalities(folded)
+                for hit in found["demonyms"]
                 if any(self.in_scope(country) for country in hit.payloads)
             ]
             inside = sum(self.in_scope(place.country) for _, place in ordered)
@@ -190,7 +204,7 @@ class Classifier:
                     evidence.append(_evidence("actor", hit.payloads[0], folded, original, hit))
                 locations.sort(key=lambda loc: not self.in_scope(loc.country))
 
-        casualty_hits = self.lexicon.casualties.find(folded)
+        casualty_hits = found["casualties"]
         casualties = self._casualties(folded, casualty_hits)
         risk = bool(categories) and in_region
         if categories and not in_region:
@@ -214,7 +228,7 @@ class Classifier:
             categories = ()
         level = 0
         if risk:
-            scan = _Scan(folded, original, terms, casualty_hits)
+            scan = _Scan(folded, original, found, terms, casualty_hits)
             level = self._severity(scan, categories, casualties, ordered, evidence, notes)
         evidence.sort(key=lambda e: (e.start, e.kind))
         assessment = Assessment(
@@ -229,36 +243,37 @@ class Classifier:
         )
         return Explained(assessment, tuple(notes))
 
-    def _near_matches(self, folded: Folded) -> list[Match[str]]:
+    def _near_matches(self, folded: Folded, found: Found) -> list[Match[str]]:
         """Category matches made of two words of a near rule standing close together."""
-        hits = self.lexicon.near_words.find(folded)
+        hits: list[Match[NearSide]] = found["near"]
         if not hits:
             return []
         sides: dict[tuple[int, str], list[Match[NearSide]]] = {}
         for hit in hits:
             for payload in hit.payloads:
                 sides.setdefault((payload.rule, payload.side), []).append(hit)
-        found = []
+        pairs = []
         for number, rule in enumerate(self.lexicon.near_rules):
             for a in sides.get((number, "a"), []):
                 for b in sides.get((number, "b"), []):
                     first, second = (a, b) if a.start <= b.start else (b, a)
                     if first.end > second.start:
                         continue
-                    gap = folded.text[first.end : second.start]
-                    if _SENTENCE_END.search(gap) or len(_WORD.findall(gap)) > rule.within:
+                    if not _shortly_before(first, second, folded.text, rule.within):
                         continue
                     pattern = f"{first.pattern} ~ {second.pattern}"
-                    found.append(Match(first.start, second.end, (rule.category,), pattern))
-        return found
+                    pairs.append(Match(first.start, second.end, (rule.category,), pattern))
+        return pairs
 
-    def _category_matches(self, folded: Folded) -> tuple[list[Match[str]], list[Match[str]]]:
-        terms = self.lexicon.terms.find(folded) + self._near_matches(folded)
-        excludes = self.lexicon.excludes.find(folded)
+    def _category_matches(
+        self, folded: Folded, found: Found
+    ) -> tuple[list[Match[str]], list[Match[str]]]:
+        terms = found["terms"] + self._near_matches(folded, found)
+        excludes = found["excludes"]
         kept: list[Match[str]] = []
         vetoed: list[Match[str]] = []
-        registers = self._register_sentences(folded)
-        hedges = self.lexicon.hedges.find(folded)
+        registers = self._register_sentences(folded, found)
+        hedges = found["hedges"]
         for match in terms:
             hedge = next((h for h in hedges if _shortly_before(h, match, folded.text)), None)
             if hedge is not None:
@@ -284,9 +299,9 @@ class Classifier:
         chosen = [m for matches in by_category.values() for m in longest_first(matches)]
         return sorted(chosen, key=lambda m: (m.start, m.end)), longest_first(vetoed)
 
-    def _register_sentences(self, folded: Folded) -> list[tuple[int, int]]:
+    def _register_sentences(self, folded: Folded, found: Found) -> list[tuple[int, int]]:
         """Spans of the sentences that contain a sport, culture, history or economy marker."""
-        hits = self.lexicon.context.find(folded)
+        hits = found["context"]
         if not hits:
             return []
         spans = []
@@ -341,7 +356,7 @@ class Classifier:
         ambulance") or just before a word for the killed or injured ("two paramedics killed"),
         in the same sentence; not a source ("civil defence said", "selon la Défense civile") nor
         a destination ("taken to hospital")."""
-        hits = self.lexicon.targets.find(scan.folded)
+        hits = scan.found["targets"]
         text = scan.folded.text
         near = []
         for hit in hits:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from digest.resources import package_data
-from digest.signals.matcher import Match, PhraseMatcher, longest_first
+from digest.signals.matcher import Match, longest_first
 from digest.text import Folded, fold_plain
 from digest.types import Location, Precision
 
@@ -88,10 +88,10 @@ class Gazetteer:
         demonyms: Sequence[tuple[str, str]] = (),
         cues: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
-        entries = [(name, Name.of(name, place)) for name, place in names]
         self.places = places
-        self._matcher: PhraseMatcher[Name] = PhraseMatcher(entries)
-        self._demonyms: PhraseMatcher[str] = PhraseMatcher(demonyms)
+        # matched by the classifier together with the lexicons, in one pass
+        self.name_entries = tuple((name, Name.of(name, place)) for name, place in names)
+        self.demonym_entries = tuple(demonyms)
         self._cues = dict(cues or {})
         self.by_pcode = {p.id: p for p in places.values() if p.level in ("admin1", "admin2")}
 
@@ -131,15 +131,12 @@ class Gazetteer:
         }
         return cls(places, names, demonyms, cues)
 
-    def nationalities(self, folded: Folded) -> list[Match[str]]:
-        """Nationality words ("Israeli", "لبناني"), each with its country code."""
-        return self._demonyms.find(folded)
-
-    def mentions(self, folded: Folded, original: str) -> list[Mention]:
-        """Place names in the text, each with every place it may name; a name that is also a
-        common word (ambiguous.tsv) counts only after one of its cue words ("في صور")."""
+    def mentions(self, matches: list[Match[Name]], folded: Folded, original: str) -> list[Mention]:
+        """The place names among matches of `name_entries`, each with every place it may name;
+        a name that is also a common word (ambiguous.tsv) counts only after one of its cue
+        words ("في صور")."""
         found: list[Match[Name]] = []
-        for match in self._matcher.find(folded):
+        for match in matches:
             names = tuple(
                 n
                 for n in match.payloads

@@ -23,7 +23,6 @@ from typing import Any
 from digest.errors import ConfigError
 from digest.resources import package_data
 from digest.signals.categories import CATEGORY_CODES
-from digest.signals.matcher import PhraseMatcher
 from digest.text import fold_plain
 
 GLOBAL = "*"
@@ -46,19 +45,37 @@ class NearSide:
     side: str  # "a" or "b"
 
 
+Entries = tuple[tuple[str, str], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Lexicon:
-    terms: PhraseMatcher[str]
-    near_words: PhraseMatcher[NearSide]
+    """The phrases of every kind, as (phrase, meaning) pairs; the classifier matches all kinds,
+    and the gazetteer's names, in one pass over a text."""
+
+    terms: Entries
+    near_words: tuple[tuple[str, NearSide], ...]
     near_rules: tuple[NearRule, ...]
-    excludes: PhraseMatcher[str]
-    context: PhraseMatcher[str]
-    actors: PhraseMatcher[str]
-    casualties: PhraseMatcher[str]
-    targets: PhraseMatcher[str]
-    hedges: PhraseMatcher[str]
+    excludes: Entries
+    context: Entries
+    actors: Entries
+    casualties: Entries
+    targets: Entries
+    hedges: Entries
     numbers: Mapping[str, int]
     implied_counts: Mapping[str, int]
+
+    def kinds(self) -> dict[str, tuple[tuple[str, object], ...]]:
+        return {
+            "terms": self.terms,
+            "near": self.near_words,
+            "excludes": self.excludes,
+            "context": self.context,
+            "actors": self.actors,
+            "casualties": self.casualties,
+            "targets": self.targets,
+            "hedges": self.hedges,
+        }
 
 
 def load_lexicon(
@@ -106,15 +123,15 @@ def load_lexicon(
     for code, extra in (extra_terms or {}).items():
         terms += [(term, code) for term in extra]
     return Lexicon(
-        terms=PhraseMatcher(terms),
-        near_words=PhraseMatcher(near_words),
+        terms=tuple(terms),
+        near_words=tuple(near_words),
         near_rules=tuple(near_rules),
-        excludes=PhraseMatcher(excludes),
-        context=PhraseMatcher(context),
-        actors=PhraseMatcher(actors),
-        casualties=PhraseMatcher(casualties),
-        targets=PhraseMatcher(targets),
-        hedges=PhraseMatcher(hedges),
+        excludes=tuple(excludes),
+        context=tuple(context),
+        actors=tuple(actors),
+        casualties=tuple(casualties),
+        targets=tuple(targets),
+        hedges=tuple(hedges),
         numbers=numbers,
         implied_counts=implied,
     )

@@ -7,9 +7,9 @@ so ``غارة`` finds ``والغارة``). Each pattern carries any number of pa
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import ahocorasick
 
@@ -70,6 +70,28 @@ class PhraseMatcher(Generic[P]):
                     found.append(
                         Match(start, end if closed else word_end(text, end), payloads, key)
                     )
+        return found
+
+
+class MultiMatcher:
+    """Phrases of several kinds matched in one pass; find() returns the matches of each kind."""
+
+    def __init__(self, kinds: Mapping[str, Iterable[tuple[str, object]]]) -> None:
+        self._matcher: PhraseMatcher[tuple[str, object]] = PhraseMatcher(
+            (phrase, (kind, meaning))
+            for kind, entries in kinds.items()
+            for phrase, meaning in entries
+        )
+        self.kinds = tuple(kinds)
+
+    def find(self, folded: Folded) -> dict[str, list[Match[Any]]]:
+        found: dict[str, list[Match[Any]]] = {kind: [] for kind in self.kinds}
+        for match in self._matcher.find(folded):
+            meanings: dict[str, list[object]] = {}
+            for kind, meaning in match.payloads:
+                meanings.setdefault(kind, []).append(meaning)
+            for kind, values in meanings.items():
+                found[kind].append(Match(match.start, match.end, tuple(values), match.pattern))
         return found
 
 
