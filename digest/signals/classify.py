@@ -84,6 +84,7 @@ _AGE_WORDS = frozenset(
     fold_plain(w) for w in "year years old aged age ans âgé âgée عاما عام سنة سنوات العمر".split()
 )
 MAX_CHARS = 20_000  # a feed item longer than this is read up to here (time grows with length)
+WORDS_AROUND_CHARS = 120  # enough for CASUALTY_WINDOW words and the negation before
 CASUALTY_WINDOW = 4  # words either side of a casualty word where its number may stand
 TARGET_WINDOW = 4  # words between a target and the incident it was hit by
 
@@ -378,14 +379,19 @@ class Classifier:
         counts = {"killed": 0, "injured": 0}
         if not hits:
             return Casualties()
-        words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
-        starts = [w[0] for w in words]
-        ends = [w[1] for w in words]
         idioms = [(h.start, h.end) for h in hits if "exclude" in h.payloads]
         for hit in hits:
             kind = hit.payloads[0]
             if kind not in counts or overlaps(hit, idioms):
                 continue
+            # the words around the hit only: a long text is not tokenised for each casualty word
+            around = max(0, hit.start - WORDS_AROUND_CHARS)
+            words = [
+                (m.start(), m.end(), m.group())
+                for m in _WORD.finditer(text, around, hit.end + WORDS_AROUND_CHARS)
+            ]
+            starts = [w[0] for w in words]
+            ends = [w[1] for w in words]
             first = bisect_left(starts, hit.start)
             last = max(first, bisect_left(ends, hit.end))
             if _NEGATIONS.intersection(w[2] for w in words[max(0, first - 3) : first]):
