@@ -116,22 +116,11 @@ class SqliteStorage:
                     (source.url, source.url, source.name, source.url),
                 )
                 db.execute(
-                    """INSERT INTO sources (name, url, configured_url, kind, language, interval_s,
-                           origin, enabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                       ON CONFLICT(name) DO UPDATE SET kind = excluded.kind,
+                    _INSERT_SOURCE
+                    + """ ON CONFLICT(name) DO UPDATE SET kind = excluded.kind,
                            language = excluded.language, interval_s = excluded.interval_s,
                            origin = excluded.origin, enabled = excluded.enabled""",
-                    (
-                        source.name,
-                        source.url,
-                        source.url,
-                        source.kind,
-                        source.language,
-                        source.interval_s,
-                        origin,
-                        int(source.enabled),
-                        now,
-                    ),
+                    _source_row(source, origin, now),
                 )
             names = [s.name for s in sources]
             marks = ",".join("?" * len(names))
@@ -154,21 +143,7 @@ class SqliteStorage:
                 if db.execute("SELECT 1 FROM sources WHERE name = ?", (source.name,)).fetchone():
                     outcome.append((source.name, "name taken"))
                     continue
-                db.execute(
-                    """INSERT INTO sources (name, url, configured_url, kind, language, interval_s,
-                           origin, enabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                    (
-                        source.name,
-                        source.url,
-                        source.url,
-                        source.kind,
-                        source.language,
-                        source.interval_s,
-                        origin,
-                        int(source.enabled),
-                        now,
-                    ),
-                )
+                db.execute(_INSERT_SOURCE, _source_row(source, origin, now))
                 outcome.append((source.name, "added"))
         return outcome
 
@@ -488,6 +463,24 @@ class SqliteStorage:
             )
             for row in rows
         ]
+
+
+_INSERT_SOURCE = """INSERT INTO sources (name, url, configured_url, kind, language, interval_s,
+    origin, enabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+
+
+def _source_row(source: NewSource, origin: str, now: str) -> tuple[Any, ...]:
+    return (
+        source.name,
+        source.url,
+        source.url,
+        source.kind,
+        source.language,
+        source.interval_s,
+        origin,
+        int(source.enabled),
+        now,
+    )
 
 
 _ASSESSED_COLUMNS = """i.*, s.name AS source, a.lang, a.risk, a.severity, a.categories, a.locations,
