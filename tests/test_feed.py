@@ -150,3 +150,28 @@ def test_utf8_labelled_latin1_by_the_server_is_read_as_utf8() -> None:
     ).encode()
     feed = parse_feed(body, "text/xml; charset=ISO-8859-1")
     assert feed.items[0].title == "غارة على صور"
+
+
+def test_a_body_that_looks_like_a_path_or_url_is_never_opened(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.xml"
+    secret.write_text(
+        '<rss version="2.0"><channel><title>secret</title>'
+        "<item><title>leaked</title><guid>s</guid></item></channel></rss>"
+    )
+    for body in (str(secret).encode(), secret.as_uri().encode()):
+        with pytest.raises(ParseError):
+            parse_feed(body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+        b'<rss version="2.0"><channel><title>&b;</title></channel></rss>',
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        b'<rss version="2.0"><channel><title>&x;</title></channel></rss>',
+    ],
+)
+def test_entity_declarations_are_refused_before_parsing(body: bytes) -> None:
+    with pytest.raises(ParseError, match="declares XML entities"):
+        parse_feed(body)
