@@ -241,6 +241,7 @@ def _list_sources(storage: Storage, as_json: bool, out: TextIO) -> None:
                 "last_error": s.last_error,
                 "last_error_at": _stamp(s.last_error_at),
                 "consecutive_failures": s.consecutive_failures,
+                "last_latency_ms": s.last_latency_ms,
                 "next_check": _stamp(s.next_check_at),
             }
             for s in records

@@ -89,6 +89,9 @@ class FetchConfig(Section):
     concurrency: int = Field(default=32, ge=1, le=512)
     per_host: int = Field(default=4, ge=1, le=64)
     timeout_s: float = Field(default=20, gt=0, le=600)
+    deadline_s: float = Field(default=60, gt=0, le=3600)
+    retries: int = Field(default=2, ge=0, le=10)
+    backoff_s: float = Field(default=0.5, ge=0, le=60)
     max_bytes: int = Field(default=10_000_000, ge=1024)
     allow_private_networks: bool = False
     user_agent: str = "digest/0.1 (humanitarian early-warning digest)"

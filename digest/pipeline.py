@@ -8,9 +8,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from urllib.parse import urlsplit
 
 import httpx
 from jinja2 import Environment
@@ -21,7 +24,7 @@ from digest.errors import DigestError, StorageError
 from digest.signals.classify import Classifier, Text
 from digest.signals.gazetteer import Gazetteer
 from digest.sources.feed import parse_feed
-from digest.sources.http import fetch
+from digest.sources.http import FetchPolicy, Gone, TransientError, fetch
 from digest.sources.normalise import identity_keys, normalise
 from digest.storage.base import NewSource, SourceRecord, Storage
 from digest.stories import INCIDENT_WINDOW, Clusterer
@@ -35,7 +38,7 @@ RETRY_AFTER_FAILURE = timedelta(minutes=5)
 @dataclass(frozen=True, slots=True)
 class SourceOutcome:
     name: str
-    status: str  # updated | not-modified | failed
+    status: str  # updated | not-modified | failed | disabled
     new: int = 0
     changed: int = 0
     error: str | None = None
@@ -76,21 +79,25 @@ async def poll(
         [s for s in storage.sources() if s.enabled] if everything else storage.due_sources(now)
     )
     gate = asyncio.Semaphore(config.fetch.concurrency)
+    hosts: dict[str, asyncio.Semaphore] = defaultdict(
+        lambda: asyncio.Semaphore(config.fetch.per_host)
+    )
+    policy = FetchPolicy.from_config(config.fetch)
 
-    async def one(source: SourceRecord) -> tuple[SourceRecord, Fetched | NotModified | DigestError]:
-        async with gate:
+    async def one(source: SourceRecord) -> Attempt:
+        async with gate, hosts[urlsplit(source.url).hostname or ""]:
+            started = time.perf_counter()
             try:
-                result = await fetch(
-                    client, source.url, source.etag, source.last_modified, config.fetch.max_bytes
+                result: Fetched | NotModified | DigestError = await fetch(
+                    client, source.url, source.etag, source.last_modified, policy
                 )
             except DigestError as exc:
-                return source, exc
-            return source, result
+                result = exc
+            return Attempt(source, result, round((time.perf_counter() - started) * 1000))
 
     outcomes = []
     for task in asyncio.as_completed([one(s) for s in sources]):
-        source, result = await task
-        outcome = _store(storage, config, source, result, now)
+        outcome = _store(storage, config, await task, now)
         outcomes.append(outcome)
         if progress:
             progress(outcome)
@@ -99,17 +106,21 @@ async def poll(
     return PollReport(tuple(sorted(outcomes, key=lambda o: o.name)), assessed, clustered)
 
 
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    source: SourceRecord
+    result: Fetched | NotModified | DigestError
+    latency_ms: int
+
+
 def _store(
-    storage: Storage,
-    config: DigestConfig,
-    source: SourceRecord,
-    result: Fetched | NotModified | DigestError,
-    now: datetime,
+    storage: Storage, config: DigestConfig, attempt: Attempt, now: datetime
 ) -> SourceOutcome:
+    source, result, latency = attempt.source, attempt.result, attempt.latency_ms
     interval = timedelta(seconds=source.interval_s or config.fetch.interval_s)
     next_check = now + interval + timedelta(seconds=random.uniform(0, interval.seconds / 10))
     if isinstance(result, NotModified):
-        storage.record_success(source.id, now, next_check, None, None)
+        storage.record_success(source.id, now, next_check, None, None, None, latency)
         return SourceOutcome(source.name, "not-modified")
     try:
         if isinstance(result, DigestError):
@@ -129,10 +140,16 @@ def _store(
             "source %s failed: %s", source.name, reason, exc_info=not isinstance(exc, DigestError)
         )
         backoff = RETRY_AFTER_FAILURE * 2 ** min(source.consecutive_failures, 6)
-        storage.record_failure(source.id, now, now + min(backoff, interval * 4), reason)
-        return SourceOutcome(source.name, "failed", error=reason)
+        retry = min(backoff, interval * 4)
+        if isinstance(exc, TransientError) and exc.retry_after:
+            retry = max(retry, timedelta(seconds=exc.retry_after))
+        gone = isinstance(exc, Gone)
+        storage.record_failure(source.id, now, now + retry, reason, latency, disable=gone)
+        return SourceOutcome(source.name, "disabled" if gone else "failed", error=reason)
     new_url = result.final_url if result.permanent_redirect else None
-    storage.record_success(source.id, now, next_check, result.etag, result.last_modified, new_url)
+    storage.record_success(
+        source.id, now, next_check, result.etag, result.last_modified, new_url, latency
+    )
     return SourceOutcome(source.name, "updated", len(stored.new), len(stored.changed))
 
 

@@ -1,69 +1,302 @@
+"""The fetch layer against a real HTTP server on loopback: conditional GET, redirects, 410,
+retries and Retry-After, size caps on decompressed bytes, deadlines, and the SSRF guard."""
+
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gzip
+import ipaddress
 import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 
 from digest.config import FetchConfig
 from digest.errors import FetchError
-from digest.sources.http import fetch, make_client
+from digest.sources.guard import forbidden
+from digest.sources.http import FetchPolicy, Gone, TransientError, fetch, make_client, retry_after
 from digest.types import Fetched, NotModified
 
 from .conftest import DEMO_FEEDS, FeedServer
 
+LOOPBACK = [ipaddress.ip_network("127.0.0.1/32")]
+FEED = (DEMO_FEEDS / "cedar-wire.rss.xml").read_bytes()
+Route = Callable[[BaseHTTPRequestHandler], None]
 
-def run(coro):  # type: ignore[no-untyped-def]
-    return asyncio.run(coro)
+
+class ScriptedServer:
+    """Routes of a real loopback server, each a function that writes the whole response."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.hits: dict[str, int] = {}
+        routes, hits = self.routes, self.hits
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                hits[self.path] = hits.get(self.path, 0) + 1
+                route = routes.get(self.path)
+                if route is None:
+                    self.send_error(404)
+                    return
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    route(self)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
 
 
-async def get(url: str, etag: str | None = None, max_bytes: int = 10_000_000):  # type: ignore[no-untyped-def]
-    async with make_client(FetchConfig()) as client:
-        return await fetch(client, url, etag, None, max_bytes)
+def reply(status: int, body: bytes = b"", **headers: str) -> Route:
+    def route(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(status)
+        for name, value in headers.items():
+            handler.send_header(name.replace("_", "-"), value)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    return route
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedServer]:
+    scripted = ScriptedServer()
+    yield scripted
+    scripted.httpd.shutdown()
+    scripted.httpd.server_close()
+
+
+def get(
+    url: str,
+    etag: str | None = None,
+    policy: FetchPolicy | None = None,
+    config: FetchConfig | None = None,
+) -> Fetched | NotModified:
+    async def run() -> Fetched | NotModified:
+        async with make_client(config or FetchConfig(), allowed=LOOPBACK) as client:
+            return await fetch(client, url, etag, None, policy or FetchPolicy(backoff_s=0.01))
+
+    return asyncio.run(run())
 
 
 def test_fetch_then_conditional_get_costs_a_304(feed_server: FeedServer) -> None:
     shutil.copy(DEMO_FEEDS / "cedar-wire.rss.xml", feed_server.root / "feed.xml")
-    first = run(get(feed_server.url("feed.xml")))
-    assert isinstance(first, Fetched)
-    assert first.content == (DEMO_FEEDS / "cedar-wire.rss.xml").read_bytes()
-    assert first.etag
-    second = run(get(feed_server.url("feed.xml"), etag=first.etag))
-    assert isinstance(second, NotModified)
+    first = get(feed_server.url("feed.xml"))
+    assert isinstance(first, Fetched) and first.content == FEED and first.etag
+    assert isinstance(get(feed_server.url("feed.xml"), etag=first.etag), NotModified)
 
 
-def test_user_agent_names_the_project(feed_server: FeedServer) -> None:
-    seen: list[str] = []
-    original = feed_server.handler.do_GET
+def test_user_agent_names_the_project_and_asks_only_for_codings_we_bound(
+    server: ScriptedServer,
+) -> None:
+    seen: dict[str, str] = {}
 
-    def spy(handler):  # type: ignore[no-untyped-def]
-        seen.append(handler.headers.get("User-Agent"))
-        original(handler)
+    def route(handler: BaseHTTPRequestHandler) -> None:
+        seen.update(handler.headers.items())
+        reply(200, FEED)(handler)
 
-    feed_server.handler.do_GET = spy  # type: ignore[method-assign]
-    (feed_server.root / "f.xml").write_text("<rss version='2.0'><channel></channel></rss>")
-    run(get(feed_server.url("f.xml")))
-    assert seen and seen[0].startswith("digest/") and "+https://" in seen[0]
+    server.routes["/f"] = route
+    get(server.url("/f"))
+    assert seen["User-Agent"].startswith("digest/") and "+https://" in seen["User-Agent"]
+    assert seen["Accept-Encoding"] == "gzip, deflate"
 
 
-def test_http_errors_and_size_cap(feed_server: FeedServer) -> None:
+def test_permanent_redirects_move_the_source_and_temporary_ones_do_not(
+    server: ScriptedServer,
+) -> None:
+    server.routes["/old"] = reply(301, Location="/new")
+    server.routes["/new"] = reply(308, Location="/newest")
+    server.routes["/newest"] = reply(200, FEED)
+    server.routes["/temp"] = reply(302, Location="/newest")
+    moved = get(server.url("/old"))
+    assert isinstance(moved, Fetched) and moved.permanent_redirect
+    assert moved.final_url == server.url("/newest")
+    temporary = get(server.url("/temp"))
+    assert isinstance(temporary, Fetched) and not temporary.permanent_redirect
+
+
+def test_redirect_loops_and_long_chains_stop(server: ScriptedServer) -> None:
+    server.routes["/a"] = reply(302, Location="/b")
+    server.routes["/b"] = reply(302, Location="/a")
+    with pytest.raises(FetchError, match="redirect loop"):
+        get(server.url("/a"))
+    for hop in range(7):
+        server.routes[f"/hop{hop}"] = reply(302, Location=f"/hop{hop + 1}")
+    with pytest.raises(FetchError, match="more than 5 redirects"):
+        get(server.url("/hop0"))
+    server.routes["/js"] = reply(302, Location="javascript:alert(1)")
+    with pytest.raises(FetchError, match=r"refused|invalid URL"):
+        get(server.url("/js"))
+    server.routes["/ftp"] = reply(302, Location="ftp://127.0.0.1/feed")
+    with pytest.raises(FetchError, match="refused: redirect to ftp"):
+        get(server.url("/ftp"))
+
+
+def test_gone_is_its_own_error(server: ScriptedServer) -> None:
+    server.routes["/gone"] = reply(410)
+    with pytest.raises(Gone):
+        get(server.url("/gone"))
+
+
+def test_server_errors_are_retried_with_backoff(server: ScriptedServer) -> None:
+    calls = {"n": 0}
+
+    def flaky(handler: BaseHTTPRequestHandler) -> None:
+        calls["n"] += 1
+        reply(500 if calls["n"] < 3 else 200, FEED)(handler)
+
+    server.routes["/flaky"] = flaky
+    assert isinstance(get(server.url("/flaky")), Fetched)
+    assert calls["n"] == 3
+    server.routes["/down"] = reply(502)
+    with pytest.raises(TransientError, match="HTTP 502"):
+        get(server.url("/down"))
+    assert server.hits["/down"] == 3  # the first try and two retries
+    server.routes["/notfound"] = reply(404)
     with pytest.raises(FetchError, match="HTTP 404"):
-        run(get(feed_server.url("missing.xml")))
-    (feed_server.root / "big.xml").write_bytes(b"x" * 50_000)
-    with pytest.raises(FetchError, match="max_bytes"):
-        run(get(feed_server.url("big.xml"), max_bytes=10_000))
+        get(server.url("/notfound"))
+    assert server.hits["/notfound"] == 1  # a client error is not retried
+
+
+def test_retry_after_is_honoured(server: ScriptedServer) -> None:
+    calls = {"n": 0}
+
+    def throttled(handler: BaseHTTPRequestHandler) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            reply(429, Retry_After="1")(handler)
+        else:
+            reply(200, FEED)(handler)
+
+    server.routes["/busy"] = throttled
+    started = time.perf_counter()
+    assert isinstance(get(server.url("/busy")), Fetched)
+    assert time.perf_counter() - started >= 1.0
+    server.routes["/later"] = reply(503, Retry_After="3600")
+    with pytest.raises(TransientError) as caught:
+        get(server.url("/later"))
+    assert caught.value.retry_after == 3600
+    assert server.hits["/later"] == 1  # an hour is waited at the next poll, not now
+
+
+def test_retry_after_dates() -> None:
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 3, 24, 12, 0, tzinfo=UTC)
+    assert retry_after("120", now) == 120
+    assert retry_after("Tue, 24 Mar 2026 12:01:00 GMT", now) == 60
+    assert retry_after("soon", now) is None
+
+
+def test_a_gzip_bomb_stops_at_the_cap(server: ScriptedServer) -> None:
+    bomb = gzip.compress(b"\0" * 60_000_000)
+    assert len(bomb) < 100_000
+    server.routes["/bomb"] = reply(200, bomb, Content_Encoding="gzip")
+    with pytest.raises(FetchError, match="response over 1 MB"):
+        get(server.url("/bomb"), policy=FetchPolicy(max_bytes=1_000_000))
+    server.routes["/small"] = reply(200, gzip.compress(FEED), Content_Encoding="gzip")
+    small = get(server.url("/small"))
+    assert isinstance(small, Fetched) and small.content == FEED
+    server.routes["/corrupt"] = reply(200, b"not gzip at all", Content_Encoding="gzip")
+    with pytest.raises(FetchError, match="corrupt gzip"):
+        get(server.url("/corrupt"))
+
+
+def test_a_trickling_server_hits_the_deadline(server: ScriptedServer) -> None:
+    def trickle(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Length", "100")
+        handler.end_headers()
+        for _ in range(100):
+            handler.wfile.write(b"x")
+            handler.wfile.flush()
+            time.sleep(0.1)
+
+    server.routes["/slow"] = trickle
+    started = time.perf_counter()
+    with pytest.raises(TransientError, match=r"timeout after 0\.5 s"):
+        get(server.url("/slow"), policy=FetchPolicy(deadline_s=0.5, retries=0))
+    assert time.perf_counter() - started < 3
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "100.64.0.1",
+        "169.254.169.254",
+        "0.0.0.0",
+        "224.0.0.1",
+        "240.0.0.1",
+        "::1",
+        "::ffff:127.0.0.1",
+        "fe80::1",
+        "fc00::1",
+    ],
+)
+def test_the_guard_refuses_non_public_addresses(address: str) -> None:
+    assert forbidden(ipaddress.ip_address(address))
+
+
+def test_public_addresses_pass() -> None:
+    assert forbidden(ipaddress.ip_address("93.184.216.34")) is None
+    assert forbidden(ipaddress.ip_address("2606:4700::1")) is None
+
+
+def test_the_guard_works_at_connect_time_on_every_spelling_and_hop(
+    server: ScriptedServer,
+) -> None:
+    server.routes["/f"] = reply(200, FEED)
+    port = server.httpd.server_address[1]
+
+    async def guarded(url: str) -> Fetched | NotModified:
+        async with make_client(FetchConfig()) as client:  # no allow-list: loopback refused
+            return await fetch(client, url, policy=FetchPolicy(retries=0))
+
+    for spelling in ("127.0.0.1", "2130706433", "0x7f.1", "localhost", "[::ffff:127.0.0.1]"):
+        with pytest.raises(FetchError, match="refused"):
+            asyncio.run(guarded(f"http://{spelling}:{port}/f"))
+    assert "/f" not in server.hits
+    # a public first hop redirecting to loopback is refused at the second hop: here the first
+    # hop is allowed by the allow-list, the second (another loopback address) is not
+    server.routes["/to-inside"] = reply(302, Location=f"http://127.0.0.2:{port}/f")
+    with pytest.raises(FetchError, match=r"refused: loopback address 127\.0\.0\.2"):
+        get(server.url("/to-inside"), policy=FetchPolicy(retries=0))
+
+
+def test_private_networks_can_be_allowed(server: ScriptedServer) -> None:
+    server.routes["/f"] = reply(200, FEED)
+
+    async def run() -> Fetched | NotModified:
+        async with make_client(FetchConfig(allow_private_networks=True)) as client:
+            return await fetch(client, server.url("/f"))
+
+    assert isinstance(asyncio.run(run()), Fetched)
 
 
 def test_a_dead_server_is_a_fetch_error() -> None:
     with pytest.raises(FetchError):
-        run(get("http://127.0.0.1:9/feed.xml"))
+        get("http://127.0.0.1:9/feed.xml", policy=FetchPolicy(retries=1, backoff_s=0.01))
 
 
 def test_bundled_scheme_serves_package_files_only() -> None:
-    result = run(get("bundled://demo/feeds/relief-updates.json"))
+    result = get("bundled://demo/feeds/relief-updates.json")
     assert isinstance(result, Fetched) and result.content.startswith(b"{")
-    assert isinstance(
-        run(get("bundled://demo/feeds/relief-updates.json", result.etag)), NotModified
-    )
+    assert isinstance(get("bundled://demo/feeds/relief-updates.json", result.etag), NotModified)
     with pytest.raises(FetchError, match="404"):
-        run(get("bundled://demo/../../../etc/passwd"))
+        get("bundled://demo/../../../etc/passwd")

@@ -29,4 +29,5 @@ class BundledTransport(httpx.AsyncBaseTransport):
             return httpx.Response(304, headers={"etag": etag}, request=request)
         content_type = _TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0]
         headers = {"etag": etag, "content-type": content_type or "application/octet-stream"}
-        return httpx.Response(200, headers=headers, content=body, request=request)
+        # a stream, as a server's body would be: the fetch layer reads it raw
+        return httpx.Response(200, headers=headers, stream=httpx.ByteStream(body), request=request)

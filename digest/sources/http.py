@@ -1,29 +1,91 @@
-"""Fetching a source over HTTP with conditional GET and a size cap, through one shared client."""
+"""Fetching one source over HTTP, politely and defensively, through one shared client.
+
+- Conditional GET (ETag, Last-Modified): a 304 costs no parsing.
+- An overall deadline per attempt: httpx's timeouts are per read, and a server trickling a byte
+  a second never trips them.
+- The body is decompressed here, by us, with a hard bound on the decompressed size: a gzip bomb
+  stops at `max_bytes`, not after inflating.
+- Redirects are followed by hand: at most five, loops detected, only to http(s); the stored URL
+  changes only when every hop was permanent (301, 308). A 410 says the source is gone.
+- Connection errors, timeouts and 5xx are retried with exponential backoff and jitter; 429 and
+  503 honour Retry-After.
+- Every connection goes through the SSRF guard (digest.sources.guard) unless
+  `fetch.allow_private_networks` is set.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import random
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from ipaddress import IPv4Network, IPv6Network
+
+import httpcore
 import httpx
 
 from digest.config import FetchConfig
 from digest.errors import FetchError
 from digest.sources.bundled import SCHEME, BundledTransport
+from digest.sources.guard import GuardedBackend
 from digest.types import Fetched, NotModified
 
 MAX_REDIRECTS = 5
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+PERMANENT = frozenset({301, 308})
 
 
-def make_client(config: FetchConfig) -> httpx.AsyncClient:
-    """The one client every fetch of a run shares (connection pooling, limits, User-Agent)."""
+class Gone(FetchError):
+    """HTTP 410: the publisher removed the feed; the source is disabled."""
+
+
+class TransientError(FetchError):
+    """A failure worth trying again: a connection error, a timeout, a 5xx, a 429."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class FetchPolicy:
+    max_bytes: int = 10_000_000
+    deadline_s: float = 60.0
+    retries: int = 2
+    backoff_s: float = 0.5
+    longest_wait_s: float = 30.0  # a longer Retry-After is honoured at the next poll instead
+
+    @classmethod
+    def from_config(cls, config: FetchConfig) -> FetchPolicy:
+        return cls(config.max_bytes, config.deadline_s, config.retries, config.backoff_s)
+
+
+def make_client(
+    config: FetchConfig, allowed: Iterable[IPv4Network | IPv6Network] = ()
+) -> httpx.AsyncClient:
+    """The one client every fetch of a run shares (connection pooling, limits, User-Agent).
+    `allowed` lists networks the SSRF guard lets through even so (tests use loopback)."""
+    limits = httpx.Limits(max_connections=config.concurrency)
+    transport = httpx.AsyncHTTPTransport(limits=limits)
+    if not config.allow_private_networks:
+        transport._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=config.concurrency,
+            network_backend=GuardedBackend(allowed=allowed),
+        )
     return httpx.AsyncClient(
         headers={
             "User-Agent": f"{config.user_agent} (+{config.contact_url})",
             "Accept": "application/rss+xml, application/atom+xml, application/feed+json, "
             "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
+            "Accept-Encoding": "gzip, deflate",
         },
         timeout=httpx.Timeout(config.timeout_s),
-        limits=httpx.Limits(max_connections=config.concurrency),
-        follow_redirects=True,
-        max_redirects=MAX_REDIRECTS,
+        follow_redirects=False,
+        transport=transport,
         mounts={f"{SCHEME}://": BundledTransport()},
     )
 
@@ -33,39 +95,146 @@ async def fetch(
     url: str,
     etag: str | None = None,
     last_modified: str | None = None,
-    max_bytes: int = 10_000_000,
+    policy: FetchPolicy | None = None,
+) -> Fetched | NotModified:
+    policy = policy or FetchPolicy()
+    attempt = 0
+    while True:
+        try:
+            async with asyncio.timeout(policy.deadline_s):
+                return await _fetch_once(client, url, etag, last_modified, policy.max_bytes)
+        except TimeoutError:
+            error = TransientError(f"timeout after {policy.deadline_s:g} s")
+        except TransientError as exc:
+            error = exc
+        if attempt >= policy.retries:
+            raise error
+        delay = error.retry_after
+        if delay is None:
+            delay = policy.backoff_s * 2**attempt * (1 + random.random())
+        if delay > policy.longest_wait_s:
+            raise error
+        await asyncio.sleep(delay)
+        attempt += 1
+
+
+async def _fetch_once(
+    client: httpx.AsyncClient, url: str, etag: str | None, last_modified: str | None, cap: int
 ) -> Fetched | NotModified:
     headers = {}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
+    current, seen, permanent = url, {url}, True
+    for _ in range(MAX_REDIRECTS + 1):
+        try:
+            async with client.stream("GET", current, headers=headers) as response:
+                status = response.status_code
+                if status in REDIRECTS:
+                    current = _next_hop(response, seen)
+                    permanent = permanent and status in PERMANENT
+                    continue
+                _raise_for_status(response)
+                if status == 304:
+                    return NotModified(url)
+                content = await _read_capped(response, cap)
+                return Fetched(
+                    url=url,
+                    content=content,
+                    content_type=response.headers.get("content-type"),
+                    etag=response.headers.get("etag"),
+                    last_modified=response.headers.get("last-modified"),
+                    final_url=current,
+                    permanent_redirect=permanent and current != url,
+                )
+        except httpx.InvalidURL as exc:
+            raise FetchError(f"invalid URL: {exc}") from None
+        except httpx.UnsupportedProtocol:
+            raise FetchError(f"not an http(s) URL: {current}") from None
+        except httpx.TimeoutException:
+            raise TransientError("timeout") from None
+        except httpx.TransportError as exc:
+            raise TransientError(f"connection failed: {exc or type(exc).__name__}") from None
+    raise FetchError(f"more than {MAX_REDIRECTS} redirects")
+
+
+def _next_hop(response: httpx.Response, seen: set[str]) -> str:
+    location = response.headers.get("location")
+    if not location:
+        raise FetchError(f"HTTP {response.status_code} without a Location")
     try:
-        async with client.stream("GET", url, headers=headers) as response:
-            if response.status_code == 304:
-                return NotModified(url)
-            if response.status_code >= 400:
-                raise FetchError(f"HTTP {response.status_code} {response.reason_phrase}".strip())
-            body = bytearray()
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > max_bytes:
-                    raise FetchError(f"body larger than fetch.max_bytes ({max_bytes} bytes)")
-            permanent = any(r.status_code in (301, 308) for r in response.history)
-            return Fetched(
-                url=url,
-                content=bytes(body),
-                content_type=response.headers.get("content-type"),
-                etag=response.headers.get("etag"),
-                last_modified=response.headers.get("last-modified"),
-                final_url=str(response.url),
-                permanent_redirect=permanent,
-            )
-    except httpx.InvalidURL as exc:
-        raise FetchError(f"invalid URL: {exc}") from None
-    except httpx.TooManyRedirects:
-        raise FetchError(f"more than {MAX_REDIRECTS} redirects") from None
-    except httpx.TimeoutException:
-        raise FetchError("timed out") from None
-    except httpx.HTTPError as exc:
-        raise FetchError(f"{type(exc).__name__}: {exc}") from None
+        target = response.url.join(location)
+    except httpx.InvalidURL:
+        raise FetchError(f"refused: redirect to an invalid URL {location!r}") from None
+    if target.scheme not in ("http", "https"):
+        raise FetchError(f"refused: redirect to {target.scheme}: URL")
+    hop = str(target)
+    if hop in seen:
+        raise FetchError("redirect loop")
+    seen.add(hop)
+    return hop
+
+
+def _raise_for_status(response: httpx.Response) -> None:
+    status = response.status_code
+    if status == 410:
+        raise Gone("HTTP 410 Gone: the publisher removed this feed")
+    if status in (429, 503):
+        wait = retry_after(response.headers.get("retry-after"), datetime.now(UTC))
+        raise TransientError(f"HTTP {status}", wait)
+    if status >= 500:
+        raise TransientError(f"HTTP {status}")
+    if status >= 400:
+        raise FetchError(f"HTTP {status} {response.reason_phrase}".strip())
+
+
+def retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - now).total_seconds())
+
+
+async def _read_capped(response: httpx.Response, cap: int) -> bytes:
+    """The body, decompressed by us with at most `cap` bytes ever held decompressed."""
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    inflater = _inflater(encoding)
+    body = bytearray()
+    async for raw in response.aiter_raw():
+        if inflater is None:
+            body += raw
+        else:
+            data = raw
+            while data and len(body) <= cap:
+                try:
+                    body += inflater.decompress(data, cap - len(body) + 1)
+                except zlib.error:
+                    raise FetchError(f"corrupt {encoding} body") from None
+                data = inflater.unconsumed_tail
+        if len(body) > cap:
+            raise FetchError(f"response over {_size(cap)}")
+    return bytes(body)
+
+
+def _inflater(encoding: str) -> zlib._Decompress | None:
+    if encoding in ("", "identity"):
+        return None
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.decompressobj()
+    raise FetchError(f"unsupported Content-Encoding: {encoding}")
+
+
+def _size(count: int) -> str:
+    return f"{count / 1_000_000:g} MB" if count >= 1_000_000 else f"{count:,} bytes"

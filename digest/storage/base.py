@@ -28,6 +28,7 @@ class SourceRecord:
     last_error_at: datetime | None
     consecutive_failures: int
     next_check_at: datetime | None
+    last_latency_ms: int | None
     items: int
 
 
@@ -81,9 +82,16 @@ class Storage(Protocol):
         etag: str | None,
         last_modified: str | None,
         new_url: str | None = None,
+        latency_ms: int | None = None,
     ) -> None: ...
     def record_failure(
-        self, source_id: int, now: datetime, next_check: datetime, error: str
+        self,
+        source_id: int,
+        now: datetime,
+        next_check: datetime,
+        error: str,
+        latency_ms: int | None = None,
+        disable: bool = False,
     ) -> None: ...
 
     # items and assessments

@@ -113,6 +113,10 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE sources ADD COLUMN configured_url TEXT;
     UPDATE sources SET configured_url = url;
     """,
+    3: """
+    -- How long the last fetch took, for the health listing.
+    ALTER TABLE sources ADD COLUMN last_latency_ms INTEGER;
+    """,
 }
 
 LATEST = max(MIGRATIONS)

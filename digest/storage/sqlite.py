@@ -175,25 +175,45 @@ class SqliteStorage:
         etag: str | None,
         last_modified: str | None,
         new_url: str | None = None,
+        latency_ms: int | None = None,
     ) -> None:
         with self._transaction() as db:
             db.execute(
                 """UPDATE sources SET last_fetch_at = ?, last_success_at = ?, next_check_at = ?,
                        etag = coalesce(?, etag), last_modified = coalesce(?, last_modified),
-                       url = coalesce(?, url), consecutive_failures = 0
+                       url = coalesce(?, url), consecutive_failures = 0,
+                       last_latency_ms = coalesce(?, last_latency_ms)
                    WHERE id = ?""",
-                (iso(now), iso(now), iso(next_check), etag, last_modified, new_url, source_id),
+                (
+                    iso(now),
+                    iso(now),
+                    iso(next_check),
+                    etag,
+                    last_modified,
+                    new_url,
+                    latency_ms,
+                    source_id,
+                ),
             )
 
     def record_failure(
-        self, source_id: int, now: datetime, next_check: datetime, error: str
+        self,
+        source_id: int,
+        now: datetime,
+        next_check: datetime,
+        error: str,
+        latency_ms: int | None = None,
+        disable: bool = False,
     ) -> None:
+        """A failed fetch; `disable` when the source is gone for good (HTTP 410)."""
         with self._transaction() as db:
             db.execute(
                 """UPDATE sources SET last_fetch_at = ?, last_error = ?, last_error_at = ?,
-                       next_check_at = ?, consecutive_failures = consecutive_failures + 1
+                       next_check_at = ?, consecutive_failures = consecutive_failures + 1,
+                       last_latency_ms = coalesce(?, last_latency_ms),
+                       enabled = CASE WHEN ? THEN 0 ELSE enabled END
                    WHERE id = ?""",
-                (iso(now), error, iso(now), iso(next_check), source_id),
+                (iso(now), error, iso(now), iso(next_check), latency_ms, int(disable), source_id),
             )
 
     # items
@@ -511,6 +531,7 @@ def _source(row: sqlite3.Row) -> SourceRecord:
         last_error_at=parse_iso(row["last_error_at"]),
         consecutive_failures=row["consecutive_failures"],
         next_check_at=parse_iso(row["next_check_at"]),
+        last_latency_ms=row["last_latency_ms"],
         items=row["items"],
     )
 
