@@ -175,3 +175,77 @@ def test_a_body_that_looks_like_a_path_or_url_is_never_opened(tmp_path: Path) ->
 def test_entity_declarations_are_refused_before_parsing(body: bytes) -> None:
     with pytest.raises(ParseError, match="declares XML entities"):
         parse_feed(body)
+
+
+def _feeds(shared: Path | None) -> list[Path]:
+    paths = sorted(p for p in DEMO_FEEDS.glob("*.xml"))
+    if shared is not None:
+        paths += sorted((shared / "feeds").glob("*.xml"))
+    return paths
+
+
+@pytest.mark.parametrize(
+    "name", ["cedar-wire.rss.xml", "sawt-aljanoub.atom.xml", "levant-hebdo.rdf.xml"]
+)
+def test_the_fast_path_reads_what_feedparser_reads(name: str) -> None:
+    check_fast_against_feedparser(DEMO_FEEDS / name)
+
+
+def test_the_fast_path_reads_real_publishers_feeds_as_feedparser_does(shared_data: Path) -> None:
+    for path in sorted((shared_data / "feeds").glob("*.xml")):
+        check_fast_against_feedparser(path)
+
+
+def check_fast_against_feedparser(path: Path) -> None:
+    import io
+
+    import feedparser
+
+    from digest.sources.feed import _entry
+    from digest.sources.xmlfeed import parse_xml
+
+    body = path.read_bytes()
+    fast = parse_xml(body)
+    assert fast is not None, path.name
+    slow = feedparser.parse(io.BytesIO(body), sanitize_html=False)
+    reference = [_entry(e, slow.feed.get("language")) for e in slow.entries]
+    assert len(fast.items) == len(reference), path.name
+    for mine, theirs, entry in zip(fast.items, reference, slow.entries, strict=True):
+        assert mine.guid == theirs.guid, path.name
+        assert mine.url == theirs.url, path.name
+        assert " ".join(mine.title.split()) == " ".join(theirs.title.split()), path.name
+        assert mine.published == theirs.published, (path.name, mine.title)
+        # feedparser takes a media:description (a photo caption) for content; the fast path
+        # reads the description itself
+        texts = {html_to_text(theirs.summary_html), html_to_text(entry.get("summary", ""))}
+        assert html_to_text(mine.summary_html) in texts, path.name
+
+
+def test_broken_feeds_fall_back_to_the_tolerant_parser() -> None:
+    broken = (
+        b"<rss version='2.0'><channel><title>t</title>"
+        b"<item><title>A & B</title><guid>1</guid></item>"
+    )
+    feed = parse_feed(broken)
+    assert [item.title for item in feed.items] == ["A & B"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Tue, 24 Mar 2026 05:45:00 +0200", datetime(2026, 3, 24, 3, 45, tzinfo=UTC)),
+        ("2026-03-24T05:45:00+02:00", datetime(2026, 3, 24, 3, 45, tzinfo=UTC)),
+        ("2026-03-24T03:45:00Z", datetime(2026, 3, 24, 3, 45, tzinfo=UTC)),
+        ("mardi 24 mars 2026 à 14h05", datetime(2026, 3, 24, 14, 5, tzinfo=UTC)),
+        ("24 février 2026 09:30 +01:00", datetime(2026, 2, 24, 8, 30, tzinfo=UTC)),
+        ("الثلاثاء 24 آذار 2026 14:05", datetime(2026, 3, 24, 14, 5, tzinfo=UTC)),
+        ("٢٤ تشرين الثاني ٢٠٢٦", datetime(2026, 11, 24, tzinfo=UTC)),
+        ("24 نوفمبر 2026 - 10:15", datetime(2026, 11, 24, 10, 15, tzinfo=UTC)),
+        ("yesterday", None),
+        ("", None),
+    ],
+)
+def test_dates_in_three_languages(text: str, expected: datetime | None) -> None:
+    from digest.sources.dates import parse_date
+
+    assert parse_date(text) == expected

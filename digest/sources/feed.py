@@ -1,6 +1,9 @@
-"""Parsing feed bytes: RSS 0.9x/1.0/2.0 and Atom with feedparser, JSON Feed with pydantic.
+"""Parsing feed bytes: JSON Feed with pydantic; RSS 0.9x/1.0/2.0 and Atom with lxml when the
+document is well-formed (the fast path, digest.sources.xmlfeed), else with feedparser, which
+reads broken feeds too.
 
-Parsers are given bytes we fetched, never a URL or a path.
+Parsers are given bytes we fetched, never a URL or a path; a document declaring XML entities is
+refused before any parser sees it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import feedparser
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from digest.errors import ParseError
+from digest.sources.dates import parse_date
+from digest.sources.xmlfeed import parse_xml
 from digest.types import ParsedFeed, RawItem
 
 JSON_FEED_PREFIX = "https://jsonfeed.org/version/"
@@ -30,6 +35,9 @@ def parse_feed(content: bytes, content_type: str | None = None) -> ParsedFeed:
     if _ENTITY_DECLARATION.search(content):
         # feedparser's loose fallback expands entities: a 90 KB feed has reached 1.2 GB
         raise ParseError("refused: the document declares XML entities")
+    fast = parse_xml(content)
+    if fast is not None:
+        return fast
     content_type = _trusted_content_type(content, content_type)
     headers = {"content-type": content_type} if content_type else {}
     # A file object, never bytes or str: feedparser reads those as a path or URL and would open
@@ -50,12 +58,13 @@ def _entry(entry: Any, language: str | None) -> RawItem:
     summary = entry.get("summary", "")
     html = max([summary, *bodies], key=len) if bodies else summary
     moment = entry.get("published_parsed") or entry.get("updated_parsed")
+    published = _from_struct(moment) or parse_date(entry.get("published") or entry.get("updated"))
     return RawItem(
         guid=entry.get("id") or None,
         url=entry.get("link") or None,
         title=entry.get("title", ""),
         summary_html=html,
-        published=_from_struct(moment),
+        published=published,
         language=entry.get("language") or language,
     )
 
