@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import shutil
 import subprocess
 import sys
@@ -20,37 +19,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from digest.signals.lexicon import LEXICON_DIR
-from digest.sources.feed import parse_feed
-from digest.sources.normalise import html_to_text
+import corpus  # benchmarks/corpus.py, beside this script
 
-REPO = Path(__file__).resolve().parent.parent
-FEEDS = REPO / "digest" / "demo" / "feeds"
+from digest.signals.lexicon import LEXICON_DIR
+
 ITEM_BYTES = 1000
 
 
-def sentences() -> list[tuple[str, list[str]]]:
-    pool = []
-    for path in sorted(FEEDS.glob("*.*")):
-        if path.suffix == ".md":
-            continue
-        for item in parse_feed(path.read_bytes()).items:
-            text = html_to_text(item.summary_html)
-            parts = [s.strip() for s in text.replace("\n", " ").split(". ") if s.strip()]
-            pool.append((item.title, parts or [item.title]))
-    return pool
-
-
 def write_items(path: Path, count: int, seed: int = 7) -> int:
-    rng = random.Random(seed)
-    pool = sentences()
     size = 0
     with path.open("w", encoding="utf-8") as out:
-        for number in range(count):
-            title, parts = rng.choice(pool)
-            text = ""
-            while len(text.encode()) < ITEM_BYTES:
-                text += rng.choice(rng.choice(pool)[1] + parts) + ". "
+        for number, (title, text) in enumerate(corpus.items(count, ITEM_BYTES, seed)):
             line = json.dumps({"id": str(number), "title": title, "text": text}, ensure_ascii=False)
             out.write(line + "\n")
             size += len(line.encode()) + 1

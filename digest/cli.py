@@ -271,7 +271,6 @@ def _stamp(moment: datetime | None) -> str | None:
 
 def cmd_fetch(args: argparse.Namespace) -> int:
     config = _config(args)
-    classifier = _classifier(config)
     storage = _storage(config)
     show = sys.stderr.isatty()
     done = 0
@@ -285,7 +284,13 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     async def run() -> pipeline.PollReport:
         async with make_client(config.fetch) as client:
             return await pipeline.poll(
-                storage, config, classifier, client, datetime.now(UTC), args.all, progress
+                storage,
+                config,
+                lambda: _classifier(config),
+                client,
+                datetime.now(UTC),
+                args.all,
+                progress,
             )
 
     try:

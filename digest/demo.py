@@ -77,4 +77,6 @@ async def _poll(
     storage: Storage, config: configuration.DigestConfig, classifier: Classifier
 ) -> pipeline.PollReport:
     async with make_client(config.fetch) as client:
-        return await pipeline.poll(storage, config, classifier, client, DEMO_NOW, everything=True)
+        return await pipeline.poll(
+            storage, config, lambda: classifier, client, DEMO_NOW, everything=True
+        )

@@ -26,6 +26,7 @@ from digest.signals.gazetteer import Gazetteer
 from digest.sources.feed import parse_feed
 from digest.sources.http import FetchPolicy, Gone, TransientError, fetch
 from digest.sources.normalise import identity_keys, normalise
+from digest.sources.reliefweb import fetch_reliefweb, parse_reliefweb
 from digest.storage.base import NewSource, SourceRecord, Storage
 from digest.stories import INCIDENT_WINDOW, Clusterer
 from digest.types import Digest, Fetched, NotModified, Rendered, StoryView
@@ -68,7 +69,7 @@ def sync_config_sources(storage: Storage, config: DigestConfig) -> None:
 async def poll(
     storage: Storage,
     config: DigestConfig,
-    classifier: Classifier,
+    classifier: Callable[[], Classifier],
     client: httpx.AsyncClient,
     now: datetime,
     everything: bool = False,
@@ -88,7 +89,8 @@ async def poll(
         async with gate, hosts[urlsplit(source.url).hostname or ""]:
             started = time.perf_counter()
             try:
-                result: Fetched | NotModified | DigestError = await fetch(
+                getter = fetch_reliefweb if source.kind == "reliefweb" else fetch
+                result: Fetched | NotModified | DigestError = await getter(
                     client, source.url, source.etag, source.last_modified, policy
                 )
             except DigestError as exc:
@@ -125,7 +127,10 @@ def _store(
     try:
         if isinstance(result, DigestError):
             raise result
-        parsed = parse_feed(result.content, result.content_type)
+        if source.kind == "reliefweb":
+            parsed = parse_reliefweb(result.content)
+        else:
+            parsed = parse_feed(result.content, result.content_type)
         keys = identity_keys(list(parsed.items))
         items = [
             normalise(raw, source.name, now, source.language, key)
@@ -153,10 +158,14 @@ def _store(
     return SourceOutcome(source.name, "updated", len(stored.new), len(stored.changed))
 
 
-def assess_pending(storage: Storage, classifier: Classifier, now: datetime) -> int:
+def assess_pending(storage: Storage, classifier: Callable[[], Classifier], now: datetime) -> int:
+    """Classify what is new; the classifier (a second to build) is only built when there is."""
     items = storage.unassessed_items()
+    if not items:
+        return 0
+    engine = classifier()
     assessments = [
-        classifier.classify(Text(item.id, item.title, item.text, item.lang_hint)).assessment
+        engine.classify(Text(item.id, item.title, item.text, item.lang_hint)).assessment
         for item in items
     ]
     storage.save_assessments(assessments, ENGINE, now)
