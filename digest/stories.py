@@ -9,8 +9,9 @@ in any language. Every join records its reason. Near-duplicate text detection is
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from digest.signals.categories import FAMILIES
 from digest.types import AssessedItem, Location, Story, StoryMember
@@ -37,22 +38,17 @@ class _Open:
     id: str
     entries: list[AssessedItem]
     members: list[StoryMember]
-    urls: set[str] = field(default_factory=set)
-    hashes: set[str] = field(default_factory=set)
+    last_updated: datetime = field(default=datetime.min.replace(tzinfo=UTC))
 
     def add(self, entry: AssessedItem, reason: str) -> None:
         self.entries.append(entry)
         self.members.append(StoryMember(entry.item.id, reason))
-        if entry.item.url:
-            self.urls.add(entry.item.url)
-        self.hashes.add(entry.item.content_hash)
-
-    @property
-    def last_updated(self) -> datetime:
-        return max(e.item.published for e in self.entries)
+        self.last_updated = max(self.last_updated, entry.item.published)
 
     def story(self) -> Story:
-        lead = max(self.entries, key=lambda e: (e.assessment.severity, -self.entries.index(e)))
+        lead = max(
+            self.entries, key=lambda e: e.assessment.severity
+        )  # max keeps the first: earliest
         counts = Counter(c for e in self.entries for c in e.assessment.categories)
         ordered = sorted(
             counts,
@@ -73,46 +69,53 @@ class _Open:
 
 
 class Clusterer:
-    """Assigns items, in order of publication, to stories."""
+    """Assigns items, in order of publication, to stories. Indexes by URL, by text and by (place,
+    family) keep it linear in the number of items."""
 
-    def __init__(self, existing: list[tuple[Story, list[AssessedItem]]] = ()) -> None:  # type: ignore[assignment]
+    def __init__(self, existing: Sequence[tuple[Story, list[AssessedItem]]] = ()) -> None:
         self._open: list[_Open] = []
+        self._by_url: dict[str, _Open] = {}
+        self._by_hash: dict[str, _Open] = {}
+        self._by_place: dict[tuple[str, str], list[_Open]] = {}
         for story, entries in existing:
-            state = _Open(story.id, [], [])
+            state = self._start(story.id)
             for member, entry in zip(story.members, entries, strict=True):
-                state.add(entry, member.reason)
-            self._open.append(state)
+                self._join(state, entry, member.reason)
 
     def add(self, entry: AssessedItem) -> tuple[str, str]:
         """The story the item joins, and why."""
-        for state in self._open:
-            if entry.item.url and entry.item.url in state.urls:
-                return self._join(state, entry, "same URL as an earlier report")
-            if entry.item.content_hash in state.hashes:
-                return self._join(state, entry, "same text as an earlier report")
+        url, text = entry.item.url, entry.item.content_hash
+        if url and url in self._by_url:
+            return self._join(self._by_url[url], entry, "same URL as an earlier report")
+        if text in self._by_hash:
+            return self._join(self._by_hash[text], entry, "same text as an earlier report")
         key = place_key(entry.assessment.primary)
-        kinds = families(entry)
-        if entry.assessment.risk and key and kinds:
-            for state in reversed(self._open):
-                if abs(entry.item.published - state.last_updated) > INCIDENT_WINDOW:
-                    continue
-                lead = state.entries[0]
-                if place_key(lead.assessment.primary) == key and kinds & families(lead):
-                    place = entry.assessment.primary.name if entry.assessment.primary else key
-                    family = sorted(kinds & families(lead))[0]
-                    return self._join(
-                        state,
-                        entry,
-                        f"same {family} incident at {place} within "
-                        f"{_hours(entry.item.published - state.last_updated)}",
-                    )
-        state = _Open(entry.item.id, [], [])
+        if entry.assessment.risk and key:
+            for family in sorted(families(entry)):
+                for state in reversed(self._by_place.get((key, family), [])):
+                    gap = entry.item.published - state.last_updated
+                    if abs(gap) <= INCIDENT_WINDOW:
+                        place = entry.assessment.primary.name if entry.assessment.primary else key
+                        reason = f"same {family} incident at {place} within {_hours(gap)}"
+                        return self._join(state, entry, reason)
+        state = self._start(entry.item.id)
+        return self._join(state, entry, "first report")
+
+    def _start(self, story_id: str) -> _Open:
+        state = _Open(story_id, [], [])
         self._open.append(state)
-        state.add(entry, "first report")
-        return state.id, "first report"
+        return state
 
     def _join(self, state: _Open, entry: AssessedItem, reason: str) -> tuple[str, str]:
+        if not state.entries:  # the lead decides where and what the story is
+            key = place_key(entry.assessment.primary)
+            if entry.assessment.risk and key:
+                for family in families(entry):
+                    self._by_place.setdefault((key, family), []).append(state)
         state.add(entry, reason)
+        if entry.item.url:
+            self._by_url.setdefault(entry.item.url, state)
+        self._by_hash.setdefault(entry.item.content_hash, state)
         return state.id, reason
 
     def stories(self) -> list[Story]:
