@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 from digest.signals.classify import Classifier, Explained, Text
 from digest.sources.normalise import canonical_url, content_hash
 from digest.stories import Clusterer
-from digest.types import AssessedItem, Item, Location
+from digest.types import AssessedItem, Item
 
 M = TypeVar("M", bound=BaseModel)
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -58,28 +58,10 @@ def assessment_json(explained: Explained) -> dict[str, Any]:
         "risk": a.risk,
         "severity": a.severity,
         "categories": list(a.categories),
-        "locations": [location_json(loc) for loc in a.locations],
-        "evidence": [
-            {"kind": e.kind, "code": e.code, "text": e.text, "start": e.start, "end": e.end}
-            for e in a.evidence
-        ],
+        "locations": [loc.as_dict() for loc in a.locations],
+        "evidence": [e.as_dict() for e in a.evidence],
         "casualties": {"killed": a.casualties.killed, "injured": a.casualties.injured},
         "notes": list(explained.notes),
-    }
-
-
-def location_json(loc: Location) -> dict[str, Any]:
-    return {
-        "name": loc.name,
-        "place": loc.place,
-        "country": loc.country,
-        "admin1": loc.admin1,
-        "admin1_pcode": loc.admin1_pcode,
-        "admin2": loc.admin2,
-        "admin2_pcode": loc.admin2_pcode,
-        "lat": loc.lat,
-        "lon": loc.lon,
-        "precision": loc.precision,
     }
 
 

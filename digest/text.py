@@ -172,7 +172,7 @@ def fold(text: str) -> Folded:
 
 def fold_plain(text: str) -> str:
     """The folded text alone, for patterns and keys."""
-    return "".join(fold_char(char) for char in text)
+    return fold(text).text
 
 
 def is_arabic(char: str) -> bool:

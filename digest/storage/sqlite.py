@@ -9,7 +9,6 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -299,8 +298,8 @@ class SqliteStorage:
                         int(a.risk),
                         a.severity,
                         json.dumps(list(a.categories)),
-                        json.dumps([asdict(loc) for loc in a.locations], ensure_ascii=False),
-                        json.dumps([asdict(e) for e in a.evidence], ensure_ascii=False),
+                        json.dumps([loc.as_dict() for loc in a.locations], ensure_ascii=False),
+                        json.dumps([e.as_dict() for e in a.evidence], ensure_ascii=False),
                         a.casualties.killed,
                         a.casualties.injured,
                         primary.admin1_pcode if primary else None,
@@ -414,7 +413,7 @@ class SqliteStorage:
                     iso(story.last_updated),
                     story.severity,
                     json.dumps(list(story.categories)),
-                    json.dumps(asdict(primary), ensure_ascii=False) if primary else None,
+                    json.dumps(primary.as_dict(), ensure_ascii=False) if primary else None,
                     primary.admin1_pcode if primary else None,
                     primary.admin2_pcode if primary else None,
                 ),
