@@ -11,6 +11,8 @@ import json
 import os
 import shutil
 import sys
+import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -79,6 +81,9 @@ def parser() -> argparse.ArgumentParser:
 
     fetch = verbs.add_parser("fetch", parents=[common], help="poll due sources once")
     fetch.add_argument("--all", action="store_true", help="every source, due or not")
+    fetch.add_argument(
+        "-v", "--verbose", action="store_true", help="a line for every source, unchanged too"
+    )
 
     classify = verbs.add_parser("classify", parents=[common], help="JSON lines in, assessments out")
     classify.add_argument(
@@ -253,7 +258,7 @@ def _list_sources(storage: Storage, as_json: bool, out: TextIO) -> None:
         out.write("No sources. Add [[sources]] to the config or run: digest sources import FILE\n")
         return
     width = max(len(s.name) for s in records)
-    out.write(f"{'NAME':<{width}}  {'ITEMS':>5}  {'LAST SUCCESS':<20}  STATUS\n")
+    out.write(f"{'NAME':<{width}}  {'ITEMS':>5}  {'LAST SUCCESS':<20}  {'MS':>6}  STATUS\n")
     for s in records:
         status = "disabled" if not s.enabled else "ok"
         if s.consecutive_failures:
@@ -261,7 +266,8 @@ def _list_sources(storage: Storage, as_json: bool, out: TextIO) -> None:
         elif s.last_success_at is None:
             status = "never fetched"
         out.write(
-            f"{s.name:<{width}}  {s.items:>5}  {_stamp(s.last_success_at) or '-':<20}  {status}\n"
+            f"{s.name:<{width}}  {s.items:>5}  {_stamp(s.last_success_at) or '-':<20}  "
+            f"{s.last_latency_ms if s.last_latency_ms is not None else '-':>6}  {status}\n"
         )
 
 
@@ -272,14 +278,12 @@ def _stamp(moment: datetime | None) -> str | None:
 def cmd_fetch(args: argparse.Namespace) -> int:
     config = _config(args)
     storage = _storage(config)
-    show = sys.stderr.isatty()
-    done = 0
+    started = time.perf_counter()
+    bar = ProgressBar(len(storage.sources()), sys.stderr) if sys.stderr.isatty() else None
 
     def progress(outcome: pipeline.SourceOutcome) -> None:
-        nonlocal done
-        done += 1
-        if show:
-            print(f"\r[{done}] {outcome.name[:50]:<50}", end="", file=sys.stderr, flush=True)
+        if bar:
+            bar.advance(outcome.name)
 
     async def run() -> pipeline.PollReport:
         async with make_client(config.fetch) as client:
@@ -297,18 +301,48 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         report = asyncio.run(run())
     finally:
         storage.close()
-    if show:
-        print(file=sys.stderr)
+        if bar:
+            bar.close()
     for outcome in report.outcomes:
-        detail = outcome.error or f"{outcome.new} new, {outcome.changed} changed"
-        print(f"{outcome.name}: {outcome.status} ({detail})")
-    print(
-        f"{report.new_items} new items, {report.assessed} assessed, {report.clustered} clustered."
-    )
-    failed = sum(o.status == "failed" for o in report.outcomes)
-    if failed:
-        print(f"{failed} source(s) failed; see: digest sources list", file=sys.stderr)
+        if args.verbose or outcome.status != "not-modified":
+            detail = outcome.error or f"{outcome.new} new, {outcome.changed} changed"
+            print(f"{outcome.name}: {outcome.status} ({detail})")
+    print(fetch_summary(report, time.perf_counter() - started))
     return 0
+
+
+def fetch_summary(report: pipeline.PollReport, seconds: float) -> str:
+    """One line: sources by outcome, items, time."""
+    count = Counter(o.status for o in report.outcomes)
+    sources = len(report.outcomes)
+    return (
+        f"{sources} source{'s' if sources != 1 else ''}: {count['updated']} updated, "
+        f"{count['not-modified']} not modified, {count['failed']} failed, "
+        f"{count['disabled']} disabled; {report.new_items} new items, {report.assessed} "
+        f"assessed, {report.clustered} clustered; {seconds:.1f} s"
+    )
+
+
+class ProgressBar:
+    """A one-line progress bar on a terminal."""
+
+    WIDTH = 30
+
+    def __init__(self, total: int, out: TextIO) -> None:
+        self.total = max(total, 1)
+        self.done = 0
+        self.out = out
+
+    def advance(self, name: str) -> None:
+        self.done += 1
+        filled = self.WIDTH * min(self.done, self.total) // self.total
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        self.out.write(f"\r[{bar}] {self.done}/{self.total} {name[:40]:<40}")
+        self.out.flush()
+
+    def close(self) -> None:
+        self.out.write("\r" + " " * (self.WIDTH + 60) + "\r")
+        self.out.flush()
 
 
 # Both JSON-lines verbs read bytes and write UTF-8, whatever the terminal's encoding: a line

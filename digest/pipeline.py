@@ -141,9 +141,9 @@ def _store(
         raise
     except Exception as exc:  # one bad source must never stop the others
         reason = str(exc) if isinstance(exc, DigestError) else f"unexpected {exc!r}"
-        log.warning(
-            "source %s failed: %s", source.name, reason, exc_info=not isinstance(exc, DigestError)
-        )
+        unexpected = not isinstance(exc, DigestError)
+        level = logging.WARNING if unexpected else logging.INFO
+        log.log(level, "source %s failed: %s", source.name, reason, exc_info=unexpected)
         backoff = RETRY_AFTER_FAILURE * 2 ** min(source.consecutive_failures, 6)
         retry = min(backoff, interval * 4)
         if isinstance(exc, TransientError) and exc.retry_after:

@@ -143,8 +143,12 @@ def test_fetch_from_a_local_server_then_list_build_and_export(
     assert first.returncode == 0, first.stderr
     assert "Cedar: updated (14 new" in first.stdout
     assert "Gone: failed (HTTP 404" in first.stdout
-    second = digest("--config", str(path), "fetch", "--all", cwd=tmp_path)
+    assert (
+        "4 sources: 3 updated, 0 not modified, 1 failed, 0 disabled; 29 new items" in first.stdout
+    )
+    second = digest("--config", str(path), "fetch", "--all", "-v", cwd=tmp_path)
     assert "Cedar: not-modified" in second.stdout and "0 new items" in second.stdout
+    assert "3 not modified" in second.stdout
 
     listed = json.loads(
         digest("--config", str(path), "sources", "list", "--json", cwd=tmp_path).stdout
