@@ -153,7 +153,14 @@ def _store(
         return SourceOutcome(source.name, "disabled" if gone else "failed", error=reason)
     new_url = result.final_url if result.permanent_redirect else None
     storage.record_success(
-        source.id, now, next_check, result.etag, result.last_modified, new_url, latency
+        source.id,
+        now,
+        next_check,
+        result.etag,
+        result.last_modified,
+        new_url,
+        latency,
+        warning=parsed.problem,
     )
     return SourceOutcome(source.name, "updated", len(stored.new), len(stored.changed))
 

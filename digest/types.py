@@ -52,6 +52,7 @@ class ParsedFeed:
     title: str
     language: str | None
     items: tuple[RawItem, ...]
+    problem: str | None = None  # a malformed feed read anyway, by the tolerant parser
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,7 +49,13 @@ def parse_feed(content: bytes, content_type: str | None = None) -> ParsedFeed:
         raise ParseError(f"not a feed{f': {reason}' if reason else ''}")
     feed = parsed.feed
     items = tuple(_entry(entry, feed.get("language")) for entry in parsed.entries)
-    return ParsedFeed(title=feed.get("title", ""), language=feed.get("language"), items=items)
+    problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    return ParsedFeed(
+        title=feed.get("title", ""),
+        language=feed.get("language"),
+        items=items,
+        problem=f"malformed feed, read as far as possible: {problem}" if problem else None,
+    )
 
 
 def _entry(entry: Any, language: str | None) -> RawItem:

@@ -83,6 +83,7 @@ class Storage(Protocol):
         last_modified: str | None,
         new_url: str | None = None,
         latency_ms: int | None = None,
+        warning: str | None = None,
     ) -> None: ...
     def record_failure(
         self,

@@ -175,8 +175,15 @@ class SqliteStorage:
         last_modified: str | None,
         new_url: str | None = None,
         latency_ms: int | None = None,
+        warning: str | None = None,
     ) -> None:
+        """A successful fetch; `warning` records a problem that lost nothing (or not all)."""
         with self._transaction() as db:
+            if warning:
+                db.execute(
+                    "UPDATE sources SET last_error = ?, last_error_at = ? WHERE id = ?",
+                    (warning, iso(now), source_id),
+                )
             db.execute(
                 """UPDATE sources SET last_fetch_at = ?, last_success_at = ?, next_check_at = ?,
                        etag = coalesce(?, etag), last_modified = coalesce(?, last_modified),
