@@ -4,15 +4,11 @@ retries and Retry-After, size caps on decompressed bytes, deadlines, and the SSR
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gzip
 import ipaddress
 import shutil
-import threading
 import time
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -22,60 +18,10 @@ from digest.sources.guard import forbidden
 from digest.sources.http import FetchPolicy, Gone, TransientError, fetch, make_client, retry_after
 from digest.types import Fetched, NotModified
 
-from .conftest import DEMO_FEEDS, FeedServer
+from .conftest import DEMO_FEEDS, FeedServer, ScriptedServer, reply
 
 LOOPBACK = [ipaddress.ip_network("127.0.0.1/32")]
 FEED = (DEMO_FEEDS / "cedar-wire.rss.xml").read_bytes()
-Route = Callable[[BaseHTTPRequestHandler], None]
-
-
-class ScriptedServer:
-    """Routes of a real loopback server, each a function that writes the whole response."""
-
-    def __init__(self) -> None:
-        self.routes: dict[str, Route] = {}
-        self.hits: dict[str, int] = {}
-        routes, hits = self.routes, self.hits
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                hits[self.path] = hits.get(self.path, 0) + 1
-                route = routes.get(self.path)
-                if route is None:
-                    self.send_error(404)
-                    return
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    route(self)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
-
-
-def reply(status: int, body: bytes = b"", **headers: str) -> Route:
-    def route(handler: BaseHTTPRequestHandler) -> None:
-        handler.send_response(status)
-        for name, value in headers.items():
-            handler.send_header(name.replace("_", "-"), value)
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        handler.wfile.write(body)
-
-    return route
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    scripted = ScriptedServer()
-    yield scripted
-    scripted.httpd.shutdown()
-    scripted.httpd.server_close()
 
 
 def get(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -20,9 +19,9 @@ from digest.sources.http import FetchPolicy, make_client
 from digest.sources.reliefweb import fetch_reliefweb, next_page_url, parse_reliefweb
 from digest.types import Fetched, NotModified
 
-from .conftest import REPO
+from .conftest import REPO, Route, ScriptedServer
 from .test_cli import config_for, digest
-from .test_http import LOOPBACK, Route, ScriptedServer
+from .test_http import LOOPBACK
 
 DATA = REPO / "tests" / "data" / "reliefweb"
 PAGE_1 = (DATA / "reports-page-1.json").read_bytes()
@@ -32,14 +31,6 @@ QUERY = (
     "/v2/reports?appname=digest-test&filter[field]=primary_country.iso3&filter[value]=lbn"
     "&sort[]=date.created:desc&limit=2&profile=full"
 )
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    scripted = ScriptedServer()
-    yield scripted
-    scripted.httpd.shutdown()
-    scripted.httpd.server_close()
 
 
 def answer(body: bytes, etag: str | None = None) -> Route:

@@ -154,20 +154,8 @@ def _parse_json_feed(content: bytes) -> ParsedFeed:
                 url=item.url,
                 title=item.title or "",
                 summary_html=html,
-                published=_iso_date(item.date_published) or _iso_date(item.date_modified),
+                published=parse_date(item.date_published) or parse_date(item.date_modified),
                 language=item.language or feed.language,
             )
         )
     return ParsedFeed(title=feed.title, language=feed.language, items=tuple(items))
-
-
-def _iso_date(value: str | None) -> datetime | None:
-    """An RFC 3339 date as UTC; a date without an offset is taken as UTC; an unreadable one is
-    no date (the item is kept, dated when fetched)."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -18,7 +18,6 @@ import json
 import logging
 import re
 from dataclasses import replace
-from datetime import UTC, datetime
 from html import escape
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -27,6 +26,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from digest.errors import FetchError, ParseError
+from digest.sources.dates import parse_date
 from digest.sources.http import FetchPolicy, fetch
 from digest.types import Fetched, NotModified, ParsedFeed, RawItem
 
@@ -104,7 +104,7 @@ def _item(report: _Report) -> RawItem:
         url=fields.url_alias or fields.url,
         title=fields.title,
         summary_html=fields.body_html or _paragraphs(fields.body or ""),
-        published=_utc(fields.date.original) or _utc(fields.date.created),
+        published=parse_date(fields.date.original) or parse_date(fields.date.created),
         language=_language(fields.language),
     )
 
@@ -113,18 +113,6 @@ def _paragraphs(text: str) -> str:
     """Plain text as escaped HTML paragraphs (blank lines separate them)."""
     parts = (p.strip() for p in re.split(r"\n\s*\n", text))
     return "".join(f"<p>{escape(p, quote=False)}</p>" for p in parts if p)
-
-
-def _utc(value: str | None) -> datetime | None:
-    """An ISO 8601 date as UTC; without an offset it is taken as UTC; an unreadable one is no
-    date (the item is kept, dated when fetched), as for JSON Feed."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _language(languages: list[_Language]) -> str | None:
