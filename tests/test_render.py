@@ -44,6 +44,8 @@ def test_demo_digest_matches_golden(demo: Path, suffix: str) -> None:
 def test_demo_digest_is_small_and_links_every_story(demo: Path) -> None:
     html = (demo / "digest-beirut-office-2026-03-24.html").read_bytes()
     assert len(html) < 100_000
+    # the lead report links from its headline and is not repeated among the other sources
+    assert html.count(b"relief-updates.example/lebanon/updates/2026-03-24-flash-05") == 1
     text = (demo / "digest-beirut-office-2026-03-24.txt").read_text(encoding="utf-8")
     assert text.count("https://") >= 10
     for ordinary in ("box office", "derby", "exchange rate", "سعر صرف", "Festival", "teachers"):
