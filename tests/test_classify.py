@@ -292,3 +292,15 @@ def test_a_hedged_term_is_not_an_incident(classifier: Classifier) -> None:
     result = classify(classifier, "Families leave Tyre villages fearing further shelling")
     assert "shelling" not in result["categories"]
     assert any(e["kind"] == "exclusion" for e in result["evidence"])
+
+
+@pytest.mark.parametrize(
+    ("title", "killed"),
+    [
+        ("Bombardements : au moins 1 100 morts dans le sud du Liban", 1100),
+        ("Israeli strikes on south Lebanon: 1,100 killed since October", 1100),
+        ("Frappes sur Tyr : 12 morts", 12),
+    ],
+)
+def test_numbers_written_in_digit_groups(classifier: Classifier, title: str, killed: int) -> None:
+    assert classify(classifier, title)["casualties"]["killed"] == killed

@@ -36,6 +36,8 @@ from digest.types import Assessment, Casualties, Evidence, EvidenceKind, Locatio
 
 _SENTENCE_END = re.compile(r"[.!?؟\n]+")
 _NUMBER = re.compile(r"\d+")
+_GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?:[ ,.\u00a0\u202f]\d{3})+(?!\d)")
+_NOT_DIGIT = re.compile(r"\D")
 _WORD = re.compile(r"\w+")
 _DATELINE_TAIL = re.compile(r"[^\n()]{0,45}?\([^()\n]{1,30}\)\s*(?:-|--|:)")
 _ORIGIN_CUES = tuple(
@@ -415,6 +417,10 @@ class Classifier:
         if neighbours & _MONTHS or neighbours & _AGE_WORDS:
             return None
         if _NUMBER.fullmatch(word):
+            grouped = _GROUPED.search(text, max(0, start - 24), end)
+            if grouped and grouped.end() == end and len(word) == 3:
+                # "1 100 morts", "1,100 killed": digit groups are one number (never a year)
+                return int(_NOT_DIGIT.sub("", grouped.group()))
             value = int(word)
             clock = text[start - 1 : start] == ":" or text[end : end + 1] == ":"
             aside = text[start - 2 : start] == ", " and text[end : end + 1] == ","
