@@ -179,20 +179,9 @@ def is_arabic(char: str) -> bool:
     return "\u0600" <= char <= "\u06ff" or "\u0750" <= char <= "\u077f"
 
 
-def is_word_char(char: str) -> bool:
-    return char.isalnum()
-
-
-def word_start(text: str, index: int) -> int:
-    """Index of the first character of the word containing text[index]."""
-    while index > 0 and is_word_char(text[index - 1]):
-        index -= 1
-    return index
-
-
 def word_end(text: str, index: int) -> int:
     """Index just past the word containing text[index - 1]."""
-    while index < len(text) and is_word_char(text[index]):
+    while index < len(text) and text[index].isalnum():
         index += 1
     return index
 

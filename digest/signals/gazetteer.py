@@ -53,11 +53,6 @@ class Place:
         """The most precise P-code that contains this place."""
         return self.admin2_pcode or self.admin1_pcode
 
-    def within(self, pcode: str) -> bool:
-        return pcode in (self.admin1_pcode, self.admin2_pcode) or (
-            self.level == "country" and pcode == self.country
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class Name:
@@ -155,9 +150,6 @@ class Gazetteer:
             Mention(m.start, m.end, tuple(dict.fromkeys(n.place for n in m.payloads)))
             for m in longest_first(found)
         ]
-
-    def region_of(self, pcode: str) -> Place | None:
-        return self.by_pcode.get(pcode)
 
 
 def _codes(place: Place) -> set[str]:
