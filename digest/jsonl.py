@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 
 from digest.signals.classify import Classifier, Explained, Text
 from digest.sources.normalise import canonical_url, content_hash
-from digest.stories import Clusterer
+from digest.stories import Clusterer, Vocabulary
 from digest.types import AssessedItem, Item
 
 M = TypeVar("M", bound=BaseModel)
@@ -38,6 +38,11 @@ class ClassifyLine(BaseModel):
         # "\ud800" is valid JSON but not text; it would fail every step after this one
         return _SURROGATE.sub("\ufffd", value) if value else value
 
+    @field_validator("published", mode="before")
+    @classmethod
+    def _blank_is_unknown(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @model_validator(mode="after")
     def _has_content(self) -> ClassifyLine:
         if not self.text and not self.title:
@@ -46,8 +51,10 @@ class ClassifyLine(BaseModel):
 
 
 class ClusterLine(ClassifyLine):
-    published: datetime
     source: str = "unknown"
+
+
+UNDATED = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def assessment_json(explained: Explained) -> dict[str, Any]:
@@ -119,7 +126,8 @@ def classify_lines(
 
 
 def cluster_lines(lines: Iterable[str | bytes], classifier: Classifier) -> list[dict[str, Any]]:
-    """Every item's story; the clustering sees items in order of publication."""
+    """Every item's story; the clustering sees items in order of publication. Items without a
+    `published` time are taken as published together, before every dated one."""
     results: list[dict[str, Any]] = []
     entries: list[tuple[int, AssessedItem]] = []
     for line in lines:
@@ -130,7 +138,7 @@ def cluster_lines(lines: Iterable[str | bytes], classifier: Classifier) -> list[
             results.append(parsed)
             continue
         assessment = classifier.classify(_text(parsed)).assessment
-        published = parsed.published
+        published = parsed.published or UNDATED
         if published.tzinfo is None:
             published = published.replace(tzinfo=UTC)
         item = Item(
@@ -148,8 +156,11 @@ def cluster_lines(lines: Iterable[str | bytes], classifier: Classifier) -> list[
         )
         results.append({"id": parsed.id, "story": None})
         entries.append((len(results) - 1, AssessedItem(item, assessment)))
-    clusterer = Clusterer()
-    for index, entry in sorted(entries, key=lambda e: (e[1].item.published, e[0])):
-        story, reason = clusterer.add(entry)
+    clusterer = Clusterer(Vocabulary(entry for _, entry in entries))
+    for _, entry in sorted(entries, key=lambda e: (e[1].item.published, e[0])):
+        clusterer.add(entry)
+    clusterer.merge()
+    for index, entry in entries:
+        story, reason = clusterer.story_of(entry.item.id)
         results[index] = {"id": entry.item.id, "story": story, "reason": reason}
     return results

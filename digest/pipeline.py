@@ -28,7 +28,7 @@ from digest.sources.http import FetchPolicy, Gone, TransientError, fetch
 from digest.sources.normalise import identity_keys, normalise
 from digest.sources.reliefweb import fetch_reliefweb, parse_reliefweb
 from digest.storage.base import NewSource, SourceRecord, Storage
-from digest.stories import INCIDENT_WINDOW, Clusterer
+from digest.stories import STORY_WINDOW, Clusterer, Vocabulary
 from digest.types import Digest, Fetched, NotModified, Rendered, StoryView
 
 ENGINE = "signals-1"
@@ -184,11 +184,14 @@ def cluster_pending(storage: Storage, now: datetime) -> int:
     if not pending:
         return 0
     earliest = min(entry.item.published for entry in pending)
-    clusterer = Clusterer(storage.open_stories(earliest - INCIDENT_WINDOW))
+    existing = storage.open_stories(earliest - STORY_WINDOW)
+    seen = [entry for _, entries in existing for entry in entries] + pending
+    clusterer = Clusterer(Vocabulary(seen), existing)
     touched = {clusterer.add(entry)[0] for entry in pending}
-    for story in clusterer.stories():
-        if story.id in touched:
-            storage.save_story(story, now)
+    merges = clusterer.merge()
+    touched |= {merge.into for merge in merges}
+    changed = [story for story in clusterer.stories() if story.id in touched]
+    storage.save_stories(changed, [merge.absorbed for merge in merges], now)
     return len(pending)
 
 

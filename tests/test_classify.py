@@ -140,12 +140,14 @@ def test_cluster_joins_the_same_incident_across_languages(classifier: Classifier
             "published": "2026-03-25T12:00:00Z",
             "source": "C",
         },
-        {"id": "bad", "text": "no date"},
+        {"id": "undated", "text": "Word from nowhere"},
+        {"id": "bad", "title": "no text field"},
     ]
     results = cluster_lines([json.dumps(x) for x in lines], classifier)
     story = {r["id"]: r.get("story") for r in results}
     assert story["a"] == story["b"] == story["d"]  # d: same text as a
     assert story["c"] != story["a"]
+    assert story["undated"] == "undated"  # clustered as published before every dated item
     assert "error" in results[-1]
 
 

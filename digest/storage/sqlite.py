@@ -401,38 +401,47 @@ class SqliteStorage:
             result.append((story, [AssessedItem(_item(m), _assessment(m)) for m in members]))
         return result
 
-    def save_story(self, story: Story, now: datetime) -> None:
-        primary = story.primary
+    def save_stories(
+        self, stories: Sequence[Story], absorbed: Sequence[str], now: datetime
+    ) -> None:
+        """Stories as they are now, and the ids of stories merged into them, in one transaction."""
         with self._transaction() as db:
+            for story in stories:
+                self._save_story(db, story, now)
+            for story_id in absorbed:
+                db.execute("DELETE FROM stories WHERE id = ?", (story_id,))
+
+    def _save_story(self, db: sqlite3.Connection, story: Story, now: datetime) -> None:
+        primary = story.primary
+        db.execute(
+            """INSERT INTO stories (id, first_seen, last_updated, severity, categories,
+                   primary_location, admin1_pcode, admin2_pcode)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT(id) DO UPDATE SET first_seen = excluded.first_seen,
+                   last_updated = excluded.last_updated, severity = excluded.severity,
+                   categories = excluded.categories,
+                   primary_location = excluded.primary_location,
+                   admin1_pcode = excluded.admin1_pcode,
+                   admin2_pcode = excluded.admin2_pcode""",
+            (
+                story.id,
+                iso(story.first_seen),
+                iso(story.last_updated),
+                story.severity,
+                json.dumps(list(story.categories)),
+                json.dumps(primary.as_dict(), ensure_ascii=False) if primary else None,
+                primary.admin1_pcode if primary else None,
+                primary.admin2_pcode if primary else None,
+            ),
+        )
+        for member in story.members:
             db.execute(
-                """INSERT INTO stories (id, first_seen, last_updated, severity, categories,
-                       primary_location, admin1_pcode, admin2_pcode)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                   ON CONFLICT(id) DO UPDATE SET first_seen = excluded.first_seen,
-                       last_updated = excluded.last_updated, severity = excluded.severity,
-                       categories = excluded.categories,
-                       primary_location = excluded.primary_location,
-                       admin1_pcode = excluded.admin1_pcode,
-                       admin2_pcode = excluded.admin2_pcode""",
-                (
-                    story.id,
-                    iso(story.first_seen),
-                    iso(story.last_updated),
-                    story.severity,
-                    json.dumps(list(story.categories)),
-                    json.dumps(primary.as_dict(), ensure_ascii=False) if primary else None,
-                    primary.admin1_pcode if primary else None,
-                    primary.admin2_pcode if primary else None,
-                ),
+                """INSERT INTO story_items (item_id, story_id, reason, joined_at)
+                   VALUES (?, ?, ?, ?)
+                   ON CONFLICT(item_id) DO UPDATE SET story_id = excluded.story_id,
+                       reason = excluded.reason""",
+                (member.item_id, story.id, member.reason, iso(now)),
             )
-            for member in story.members:
-                db.execute(
-                    """INSERT INTO story_items (item_id, story_id, reason, joined_at)
-                       VALUES (?, ?, ?, ?)
-                       ON CONFLICT(item_id) DO UPDATE SET story_id = excluded.story_id,
-                           reason = excluded.reason""",
-                    (member.item_id, story.id, member.reason, iso(now)),
-                )
 
     # digests
 
