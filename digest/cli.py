@@ -14,7 +14,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
@@ -32,6 +32,8 @@ from digest.signals.gazetteer import Gazetteer
 from digest.sources.http import make_client
 from digest.sources.opml import parse_opml, write_opml
 from digest.storage import Storage, open_storage
+from digest.story_report import story_json, story_line, story_text
+from digest.types import StoryView
 
 EXIT_USER_ERROR = 2
 NOT_YET = {
@@ -90,6 +92,19 @@ def parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=1, metavar="N", help="processes to classify with (cores)"
     )
     verbs.add_parser("cluster", parents=[common], help="JSON lines in, story ids out")
+
+    stories = verbs.add_parser("stories", parents=[common], help="list stories or show one")
+    story_actions = stories.add_subparsers(
+        dest="action", required=True, metavar="ACTION", parser_class=UsageError
+    )
+    recent = story_actions.add_parser("list", parents=[common], help="recently updated stories")
+    recent.add_argument("--days", type=float, default=3.0, help="updated in the last N days")
+    recent.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+    show = story_actions.add_parser(
+        "show", parents=[common], help="one story, its reports and why each joined"
+    )
+    show.add_argument("id", help="story id, or the start of one")
+    show.add_argument("--json", action="store_true", help="a JSON object instead of text")
 
     build = verbs.add_parser("build", parents=[common], help="render one digest")
     build.add_argument("--date", type=date.fromisoformat, help="the digest's day (YYYY-MM-DD)")
@@ -368,6 +383,37 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stories(args: argparse.Namespace) -> int:
+    config = _config(args)
+    storage = _storage(config)
+    try:
+        if args.action == "list":
+            since = datetime.now(UTC) - timedelta(days=args.days)
+            found = storage.open_stories(since)
+            found.sort(key=lambda pair: pair[0].last_updated, reverse=True)
+        else:
+            found = storage.stories_by_prefix(args.id)
+    finally:
+        storage.close()
+    views = [StoryView(story, tuple(entries)) for story, entries in found]
+    if args.action == "show":
+        if not views:
+            raise InputError(f"no story with an id starting {args.id!r}")
+        if len(views) > 1:
+            listed = ", ".join(v.story.id for v in views)
+            raise InputError(f"{args.id!r} is the start of several story ids: {listed}")
+    for view in views:
+        if args.json:
+            print(json.dumps(story_json(view), ensure_ascii=False))
+        elif args.action == "show":
+            sys.stdout.write(story_text(view))
+        else:
+            print(story_line(view))
+    if args.action == "list" and not views and not args.json:
+        print(f"No story updated in the last {args.days:g} day(s).")
+    return 0
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     config = _config(args)
     profile = config.profile(args.profile)
@@ -408,5 +454,6 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "fetch": cmd_fetch,
     "classify": cmd_classify,
     "cluster": cmd_cluster,
+    "stories": cmd_stories,
     "build": cmd_build,
 }

@@ -186,7 +186,11 @@ def cluster_pending(storage: Storage, now: datetime) -> int:
     earliest = min(entry.item.published for entry in pending)
     existing = storage.open_stories(earliest - STORY_WINDOW)
     seen = [entry for _, entries in existing for entry in entries] + pending
-    clusterer = Clusterer(Vocabulary(seen), existing)
+    # word weights over everything read in the period, not only the few risk reports clustered
+    # (among a handful of reports on one kind of incident, every word looks common)
+    background = storage.assessed_items(earliest - STORY_WINDOW, now + STORY_WINDOW)
+    vocabulary = Vocabulary({e.item.id: e for e in [*background, *seen]}.values())
+    clusterer = Clusterer(vocabulary, existing)
     touched = {clusterer.add(entry)[0] for entry in pending}
     merges = clusterer.merge()
     touched |= {merge.into for merge in merges}
@@ -212,7 +216,10 @@ def build_digest(
     now: datetime,
 ) -> tuple[Digest, Rendered]:
     span = briefing.window(profile, day)
-    views = [StoryView(story, tuple(entries)) for story, entries in storage.stories_between(*span)]
+    views = [
+        StoryView(story, tuple(entries), profile.language, span[0])
+        for story, entries in storage.stories_between(*span)
+    ]
     digest = briefing.assemble(profile, span, views, storage.count_items(*span), parents)
     rendered = render.render(digest, env)
     storage.save_digest(

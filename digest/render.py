@@ -24,7 +24,7 @@ from jinja2 import (
 
 from digest.resources import templates_dir
 from digest.signals.categories import LABELS
-from digest.types import Digest, Location, Rendered, StoryView
+from digest.types import Casualties, Digest, Location, Rendered, StoryView
 
 SEVERITY_LABELS = {0: "none", 1: "low", 2: "moderate", 3: "high", 4: "critical"}
 SNIPPET_CHARS = 160
@@ -55,6 +55,7 @@ def environment(user_templates: Path | None = None) -> Environment:
     env.filters["severity_label"] = lambda level: SEVERITY_LABELS.get(level, str(level))
     env.filters["snippet"] = snippet
     env.filters["where"] = where
+    env.filters["toll"] = toll
     return env
 
 
@@ -84,6 +85,16 @@ def snippet(view: StoryView) -> Snippet:
     if len(after) > room:
         after = after[:room].rsplit(" ", 1)[0] + "…"
     return Snippet(before, text[first.start : first.end], after)
+
+
+def toll(casualties: Casualties) -> str:
+    """ "3 killed, 4 injured", leaving out a figure no report gives."""
+    parts = []
+    if casualties.killed:
+        parts.append(f"{casualties.killed} killed")
+    if casualties.injured:
+        parts.append(f"{casualties.injured} injured")
+    return ", ".join(parts)
 
 
 def where(location: Location) -> str:

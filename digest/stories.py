@@ -1,19 +1,23 @@
 """Stories: the same incident or development, reported by many items, becomes one story.
 
-Items are taken in order of publication. An item joins a story that is still open (updated within
-STORY_WINDOW), the first of these that holds:
+Items are taken in order of publication. An item joins a story, the first of these that holds:
 
-1. an exact duplicate: the same canonical URL or the same folded text as one of its reports;
+1. an exact duplicate: the same canonical URL (at any time), or the same folded text;
 2. a near copy (syndicated or lightly edited): similarity >= NEAR_COPY with one of its reports;
 3. the same incident: a risk item of the same category family at the same place (district, or
    the same locality) within INCIDENT_WINDOW of the story's last report, in any language, even
    when the texts share no words (an Arabic and an English report of one strike);
 4. similar coverage: similarity >= JOIN_SIMILARITY with the story as a whole (the centroid of
-   its reports' vectors, see digest.similarity).
+   its reports' vectors, see digest.similarity), unless the two name different districts as
+   where it happened.
 
-Otherwise it starts a story. After a batch, `merge` joins stories whose coverage grew alike
-(centroid similarity >= MERGE_SIMILARITY): one story's reports often drift between sub-topics
-("the court hears the case", "the company's chief says") that each started alone.
+Joins by text (same text, 2 and 4) hold only within the story's time window: STORY_WINDOW, or
+INCIDENT_WINDOW when both are incidents, since the same words two days later are another strike.
+Otherwise the item starts a story. After a batch, `merge` joins stories whose coverage grew
+alike (centroid similarity >= MERGE_SIMILARITY, same guards): one story's reports often drift
+between sub-topics ("the court hears the case", "the company's chief says") that each started
+alone. Thresholds come in two length tiers: articles share more of a topic's common words than
+headlines do, even when they tell different stories.
 
 Candidates come from an inverted index of each story's words, looked up by the item's strongest
 words only, so the cost grows with the number of items, not with its square. Every join records
@@ -198,11 +202,12 @@ class Clusterer:
         vector = self._vocabulary.vector(entry)
         if url and url in self._by_url:
             return self._join(self._by_url[url], entry, vector, "same URL as an earlier report")
-        if text in self._by_hash:
-            return self._join(self._by_hash[text], entry, vector, "same text as an earlier report")
+        copied = self._by_hash.get(text)
+        if copied is not None and _in_time(_current(copied), entry):
+            return self._join(copied, entry, vector, "same text as an earlier report")
         candidates = self._candidates(entry.item.published, vector)
         for state, closeness in candidates[:1]:
-            if closeness < NEAR_COPY_STORY:
+            if closeness < NEAR_COPY_STORY or not _in_time(state, entry):
                 break
             for earlier, seen in zip(
                 state.entries[-RECENT_REPORTS:], state.vectors[-RECENT_REPORTS:], strict=True
@@ -218,10 +223,7 @@ class Clusterer:
         for state, similarity in candidates:
             if similarity < JOIN_SIMILARITY[_tier(len(vector))]:
                 break
-            if state.elsewhere(districts, governorates):
-                continue
-            window = INCIDENT_WINDOW if state.risk and entry.assessment.risk else STORY_WINDOW
-            if entry.item.published - state.last_updated > window:
+            if state.elsewhere(districts, governorates) or not _in_time(state, entry):
                 continue
             words = ", ".join(shared(vector, state.centroid))
             reason = f"similar to the story's reports (similarity {similarity:.2f}: {words})"
@@ -386,6 +388,15 @@ def _current(state: _Open) -> _Open:
     while state.into is not None:
         state = state.into
     return state
+
+
+def _in_time(state: _Open, entry: AssessedItem) -> bool:
+    """Whether a report falls within a story's time window: STORY_WINDOW from its reports, or
+    INCIDENT_WINDOW when both are incidents (the same words two days later are another strike).
+    """
+    window = INCIDENT_WINDOW if state.risk and entry.assessment.risk else STORY_WINDOW
+    when = entry.item.published
+    return state.first_seen - window <= when <= state.last_updated + window
 
 
 def _open_at(state: _Open, published: datetime) -> bool:

@@ -173,16 +173,37 @@ class Story:
 
 @dataclass(frozen=True, slots=True)
 class StoryView:
-    """A story with its items, as a reader sees it in a digest."""
+    """A story with its items, as a reader sees it: `language` is the reader's (the headline is
+    taken from a report in it when there is one), `since` the start of the reader's window
+    (what was first seen before it is an update, not news)."""
 
     story: Story
     items: tuple[AssessedItem, ...]
+    language: str | None = None
+    since: datetime | None = None
 
     @property
     def lead(self) -> AssessedItem:
-        """The report that speaks for the story: the most severe, and of those the latest
-        (death tolls rise; the headline should carry the latest figures)."""
-        return max(self.items, key=lambda e: (e.assessment.severity, e.item.published))
+        """The report that speaks for the story: of those in the reader's language if any, the
+        most severe, and of those the latest (death tolls rise; the headline should carry the
+        latest figures)."""
+        own = [e for e in self.items if e.assessment.lang == self.language]
+        return max(own or self.items, key=lambda e: (e.assessment.severity, e.item.published))
+
+    @property
+    def mark(self) -> str | None:
+        """ "new" when first seen in the reader's window, "updated" when seen before it."""
+        if self.since is None:
+            return None
+        return "new" if self.story.first_seen >= self.since else "updated"
+
+    @property
+    def casualties(self) -> Casualties:
+        """The highest figures any report gives (reports catch up as tolls rise)."""
+        return Casualties(
+            killed=max(e.assessment.casualties.killed for e in self.items),
+            injured=max(e.assessment.casualties.injured for e in self.items),
+        )
 
     @property
     def sources(self) -> tuple[str, ...]:

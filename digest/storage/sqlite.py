@@ -339,6 +339,19 @@ class SqliteStorage:
         ]
         return self._stories(ids, until=None)
 
+    def stories_by_prefix(self, prefix: str) -> list[tuple[Story, list[AssessedItem]]]:
+        """Stories whose id starts with `prefix` (an exact id first), with all their items."""
+        ids = [
+            row["id"]
+            for row in self._query(
+                "SELECT id FROM stories WHERE substr(id, 1, ?) = ? ORDER BY id LIMIT 20",
+                (len(prefix), prefix),
+            )
+        ]
+        if prefix in ids:
+            ids = [prefix]
+        return self._stories(ids, until=None)
+
     def stories_between(
         self, start: datetime, end: datetime
     ) -> list[tuple[Story, list[AssessedItem]]]:
