@@ -98,7 +98,7 @@ def parser() -> argparse.ArgumentParser:
         dest="action", required=True, metavar="ACTION", parser_class=UsageError
     )
     recent = story_actions.add_parser("list", parents=[common], help="recently updated stories")
-    recent.add_argument("--days", type=float, default=3.0, help="updated in the last N days")
+    recent.add_argument("--days", type=_days, default=3.0, help="updated in the last N days")
     recent.add_argument("--json", action="store_true", help="JSON lines instead of a table")
     show = story_actions.add_parser(
         "show", parents=[common], help="one story, its reports and why each joined"
@@ -117,6 +117,16 @@ def parser() -> argparse.ArgumentParser:
     alerts = verbs.add_parser("alerts", parents=[common], help="keyword alerts (not built yet)")
     alerts.add_argument("rest", nargs=argparse.REMAINDER)
     return root
+
+
+def _days(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
+    if not 0 < value <= 36_500:
+        raise argparse.ArgumentTypeError(f"days must be above 0 and at most 36500: {text!r}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -19,6 +19,7 @@ from digest.stories import Clusterer, Vocabulary
 from digest.types import AssessedItem, Item
 
 M = TypeVar("M", bound=BaseModel)
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2999  # dates outside are typing errors, and overflow arithmetic
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -52,6 +53,13 @@ class ClassifyLine(BaseModel):
 
 class ClusterLine(ClassifyLine):
     source: str = "unknown"
+
+    @field_validator("published")
+    @classmethod
+    def _plausible(cls, value: datetime | None) -> datetime | None:
+        if value is not None and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+            raise ValueError(f"a date between {EARLIEST_YEAR} and {LATEST_YEAR} is expected")
+        return value
 
 
 UNDATED = datetime(1970, 1, 1, tzinfo=UTC)
@@ -130,6 +138,7 @@ def cluster_lines(lines: Iterable[str | bytes], classifier: Classifier) -> list[
     `published` time are taken as published together, before every dated one."""
     results: list[dict[str, Any]] = []
     entries: list[tuple[int, AssessedItem]] = []
+    lines_of: dict[str, int] = {}  # item id -> its line of output
     for line in lines:
         if not line.strip():
             continue
@@ -137,6 +146,11 @@ def cluster_lines(lines: Iterable[str | bytes], classifier: Classifier) -> list[
         if isinstance(parsed, dict):
             results.append(parsed)
             continue
+        if parsed.id in lines_of:
+            problem = f"duplicate id: the same as output line {lines_of[parsed.id]}"
+            results.append({"id": parsed.id, "error": problem})
+            continue
+        lines_of[parsed.id] = len(results) + 1
         assessment = classifier.classify(_text(parsed)).assessment
         published = parsed.published or UNDATED
         if published.tzinfo is None:

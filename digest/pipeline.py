@@ -179,20 +179,25 @@ def assess_pending(storage: Storage, classifier: Callable[[], Classifier], now: 
     return len(assessments)
 
 
+CLUSTER_LOOKBACK = timedelta(days=30)
+
+
 def cluster_pending(storage: Storage, now: datetime) -> int:
     pending = storage.unclustered_items()
     if not pending:
         return 0
-    earliest = min(entry.item.published for entry in pending)
+    # a report dated long ago is not compared with everything since: it starts its own story
+    earliest = max(min(entry.item.published for entry in pending), now - CLUSTER_LOOKBACK)
     existing = storage.open_stories(earliest - STORY_WINDOW)
     seen = [entry for _, entries in existing for entry in entries] + pending
     # word weights over everything read in the period, not only the few risk reports clustered
     # (among a handful of reports on one kind of incident, every word looks common)
     background = storage.assessed_items(earliest - STORY_WINDOW, now + STORY_WINDOW)
     vocabulary = Vocabulary({e.item.id: e for e in [*background, *seen]}.values())
-    clusterer = Clusterer(vocabulary, existing)
+    taken = storage.story_ids([entry.item.id for entry in pending])
+    clusterer = Clusterer(vocabulary, existing, taken)
     touched = {clusterer.add(entry)[0] for entry in pending}
-    merges = clusterer.merge()
+    merges = clusterer.merge(touched)
     touched |= {merge.into for merge in merges}
     changed = [story for story in clusterer.stories() if story.id in touched]
     storage.save_stories(changed, [merge.absorbed for merge in merges], now)

@@ -96,9 +96,11 @@ class Frequencies:
 
 
 def dot(a: Mapping[str, float], b: Mapping[str, float]) -> float:
+    """The dot product, summed in the smaller vector's word order (not a set's, whose order
+    changes with the hash seed), so that every run gives the same figures to the last bit."""
     if len(a) > len(b):
         a, b = b, a
-    return sum([a[word] * b[word] for word in a.keys() & b.keys()])
+    return sum([weight * b[word] for word, weight in a.items() if word in b])
 
 
 def strongest(vector: Mapping[str, float], count: int) -> list[str]:
@@ -110,5 +112,5 @@ def strongest(vector: Mapping[str, float], count: int) -> list[str]:
 
 def shared(a: Mapping[str, float], b: Mapping[str, float], count: int = 4) -> list[str]:
     """The words that contribute most to the similarity of a and b."""
-    common = {word: a[word] * b[word] for word in a.keys() & b.keys()}
+    common = {word: weight * b[word] for word, weight in a.items() if word in b}
     return strongest(common, count)

@@ -2,7 +2,7 @@
 
 Items are taken in order of publication. An item joins a story, the first of these that holds:
 
-1. an exact duplicate: the same canonical URL (at any time), or the same folded text;
+1. an exact duplicate: the same canonical URL or the same folded text;
 2. a near copy (syndicated or lightly edited): similarity >= NEAR_COPY with one of its reports;
 3. the same incident: a risk item of the same category family at the same place (district, or
    the same locality) within INCIDENT_WINDOW of the story's last report, in any language, even
@@ -11,8 +11,9 @@ Items are taken in order of publication. An item joins a story, the first of the
    its reports' vectors, see digest.similarity), unless the two name different districts as
    where it happened.
 
-Joins by text (same text, 2 and 4) hold only within the story's time window: STORY_WINDOW, or
-INCIDENT_WINDOW when both are incidents, since the same words two days later are another strike.
+Joins other than by incident (1, 2 and 4) hold only within the story's time window:
+STORY_WINDOW, or INCIDENT_WINDOW when both are incidents (the same words two days later are
+another strike).
 Otherwise the item starts a story. After a batch, `merge` joins stories whose coverage grew
 alike (centroid similarity >= MERGE_SIMILARITY, same guards): one story's reports often drift
 between sub-topics ("the court hears the case", "the company's chief says") that each started
@@ -83,6 +84,7 @@ class _Open:
     words: int = 0  # distinct words summed over its reports, for the length tier
     first_seen: datetime = NEVER_AFTER
     last_updated: datetime = NEVER_BEFORE
+    open_until: float = -math.inf  # timestamp past which it takes no new report (the hot check)
     into: _Open | None = None  # the story this one was merged into
     districts: set[str] = field(default_factory=set)
     governorates: set[str] = field(default_factory=set)
@@ -120,7 +122,15 @@ class _Open:
         self.governorates |= governorates
         self.first_seen = min(self.first_seen, entry.item.published)
         self.last_updated = max(self.last_updated, entry.item.published)
+        self.open_until = self.last_updated.timestamp() + STORY_WINDOW.total_seconds()
         return new
+
+    def order_by_time(self) -> None:
+        """Reports in order of publication (after a merge appended another story's)."""
+        order = sorted(range(len(self.entries)), key=lambda i: self.entries[i].item.published)
+        self.entries = [self.entries[i] for i in order]
+        self.vectors = [self.vectors[i] for i in order]
+        self.members = [self.members[i] for i in order]
 
     def elsewhere(self, districts: set[str], governorates: set[str]) -> bool:
         """Whether places named as where things happened rule out one incident: no district
@@ -183,8 +193,12 @@ class Clusterer:
         self,
         vocabulary: Vocabulary,
         existing: Sequence[tuple[Story, list[AssessedItem]]] = (),
+        taken: Iterable[str] = (),
     ) -> None:
+        """`taken`: story ids in use elsewhere (stored stories not loaded as `existing`), which a
+        new story must not reuse."""
         self._vocabulary = vocabulary
+        self._ids: set[str] = set(taken)
         self._open: list[_Open] = []
         self._by_url: dict[str, _Open] = {}
         self._by_hash: dict[str, _Open] = {}
@@ -192,6 +206,7 @@ class Clusterer:
         self._by_word: dict[str, list[_Open]] = defaultdict(list)
         self._of_item: dict[str, tuple[_Open, str]] = {}
         for story, entries in existing:
+            self._ids.discard(story.id)
             state = self._start(story.id)
             for member, entry in zip(story.members, entries, strict=True):
                 self._join(state, entry, self._vocabulary.vector(entry), member.reason)
@@ -200,12 +215,13 @@ class Clusterer:
         """The story the item joins, and why."""
         url, text = entry.item.url, entry.item.content_hash
         vector = self._vocabulary.vector(entry)
-        if url and url in self._by_url:
-            return self._join(self._by_url[url], entry, vector, "same URL as an earlier report")
+        linked = self._by_url.get(url) if url else None
+        if linked is not None and _in_time(_current(linked), entry):
+            return self._join(linked, entry, vector, "same URL as an earlier report")
         copied = self._by_hash.get(text)
         if copied is not None and _in_time(_current(copied), entry):
             return self._join(copied, entry, vector, "same text as an earlier report")
-        candidates = self._candidates(entry.item.published, vector)
+        candidates = self._candidates(entry, vector)
         for state, closeness in candidates[:1]:
             if closeness < NEAR_COPY_STORY or not _in_time(state, entry):
                 break
@@ -230,9 +246,10 @@ class Clusterer:
             return self._join(state, entry, vector, reason)
         return self._join(self._start(entry.item.id), entry, vector, "first report")
 
-    def _candidates(self, published: datetime, vector: Vector) -> list[tuple[_Open, float]]:
-        """Open stories sharing the item's strongest words, most similar first."""
+    def _candidates(self, entry: AssessedItem, vector: Vector) -> list[tuple[_Open, float]]:
+        """Stories in the item's time window sharing its strongest words, most similar first."""
         partial: dict[_Open, float] = defaultdict(float)
+        moment = entry.item.published.timestamp()
         for word in strongest(vector, LOOKUP_WORDS):
             postings = self._by_word.get(word)
             if not postings:
@@ -240,15 +257,16 @@ class Clusterer:
             weight = vector[word]
             closed = 0
             for state in postings:
-                if state.into is None and published - state.last_updated <= STORY_WINDOW:
+                if state.into is None and moment <= state.open_until:
                     partial[state] += weight * state.centroid[word]
                 else:
                     closed += 1
             if closed * 2 > len(postings):  # dropped once they are most of the list
                 self._by_word[word] = [
-                    s for s in postings if s.into is None and _open_at(s, published)
+                    s for s in postings if s.into is None and moment <= s.open_until
                 ]
-        best = heapq.nlargest(CANDIDATES, partial, key=partial.__getitem__)
+        eligible = [state for state in partial if _in_time(state, entry)]
+        best = heapq.nlargest(CANDIDATES, eligible, key=partial.__getitem__)
         scored = [(state, state.similarity(vector)) for state in best]
         return sorted(scored, key=lambda pair: -pair[1])
 
@@ -266,7 +284,14 @@ class Clusterer:
         return None
 
     def _start(self, story_id: str) -> _Open:
-        state = _Open(story_id)
+        """A story named after its first report; a report that led a story once (and was then
+        corrected into another) gets a numbered id instead, so no two stories share one."""
+        unique, number = story_id, 1
+        while unique in self._ids:
+            number += 1
+            unique = f"{story_id}-{number}"
+        self._ids.add(unique)
+        state = _Open(unique)
         self._open.append(state)
         return state
 
@@ -287,11 +312,16 @@ class Clusterer:
         self._of_item[entry.item.id] = (state, reason)
         return state.id, reason
 
-    def merge(self) -> list[Merge]:
+    def merge(self, touched: Iterable[str] | None = None) -> list[Merge]:
         """Join stories whose coverage is alike, the most alike first; the earlier story keeps
-        its id. Each merge is checked against the stories as merged so far."""
+        its id. Each merge is checked against the stories as merged so far. With `touched`
+        (the ids of stories that just took reports), only pairs with one of those are looked at:
+        stories nothing happened to stay as they were."""
         merges: list[Merge] = []
-        changed: set[_Open] | None = None  # the first round looks at every story
+        changed: set[_Open] | None = None  # None: every story
+        if touched is not None:
+            wanted = set(touched)
+            changed = {s for s in self._open if s.into is None and s.id in wanted}
         for _ in range(MERGE_ROUNDS):
             done, changed = self._merge_round(changed)
             if not done:
@@ -358,6 +388,7 @@ class Clusterer:
                 self._by_word[word].append(keep)
             self._of_item[entry.item.id] = (keep, why)
         gone.into = keep
+        keep.order_by_time()
 
     def story_of(self, item_id: str) -> tuple[str, str]:
         """The story an item is in now (after merges), and why it is there."""
@@ -397,10 +428,6 @@ def _in_time(state: _Open, entry: AssessedItem) -> bool:
     window = INCIDENT_WINDOW if state.risk and entry.assessment.risk else STORY_WINDOW
     when = entry.item.published
     return state.first_seen - window <= when <= state.last_updated + window
-
-
-def _open_at(state: _Open, published: datetime) -> bool:
-    return published - state.last_updated <= STORY_WINDOW
 
 
 def _overlap(a: _Open, b: _Open) -> bool:

@@ -18,7 +18,7 @@ from digest.sources.normalise import content_hash
 from digest.storage.base import NewSource
 from digest.storage.sqlite import SqliteStorage
 from digest.stories import Clusterer, Vocabulary
-from digest.types import AssessedItem, Item, StoryView
+from digest.types import AssessedItem, Assessment, Item, Location, StoryView
 
 from .test_cli import digest
 from .test_storage import items as cedar_items
@@ -231,7 +231,7 @@ def test_cli_lists_and_shows_stories_with_the_reason_of_each_report(tmp_path: Pa
     assert digest("demo", "--out", "out", cwd=tmp_path).returncode == 0
     config = tmp_path / "digest.toml"
     config.write_text('[storage]\ndatabase = "out/digest.sqlite3"\n', encoding="utf-8")
-    listed = digest("--config", str(config), "stories", "list", "--days", "100000", cwd=tmp_path)
+    listed = digest("--config", str(config), "stories", "list", "--days", "36500", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     line = next(x for x in listed.stdout.splitlines() if "Aitaroun" in x)
     story_id = line.split()[0]
@@ -244,6 +244,83 @@ def test_cli_lists_and_shows_stories_with_the_reason_of_each_report(tmp_path: Pa
     record = json.loads(as_json.stdout)
     assert set(record["languages"]) == {"en", "ar", "fr"}
     assert record["items"][0]["reason"] == "first report"
+    bad = digest("--config", str(config), "stories", "list", "--days", "inf", cwd=tmp_path)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
     missing = digest("--config", str(config), "stories", "show", "nope", cwd=tmp_path)
     assert missing.returncode == 2 and "no story with an id starting 'nope'" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def risk_item(ident: str, title: str, hours: float, district: str) -> AssessedItem:
+    """An incident report with its assessment given, to set up exact situations."""
+    when = T0 + timedelta(hours=hours)
+    place = Location(
+        district, None, "LB", "South", "LB6", district, district, None, None, "district"
+    )
+    item = Item(ident, "s", None, None, title, "", "", None, when, when, content_hash(title, ""))
+    assessment = Assessment(ident, "en", True, 2, ("protest",), (place,), ())
+    return AssessedItem(item, assessment)
+
+
+def test_a_story_in_the_window_is_not_crowded_out_by_older_look_alikes() -> None:
+    entries = [
+        risk_item("s1", "harbour workers strike blockade cranes port", 0, "LB61"),
+        risk_item("s2", "harbour workers strike blockade cranes terminal", 0.5, "LB62"),
+        risk_item("s3", "harbour workers rally downtown", 20, "LB63"),
+        risk_item("x", "harbour workers strike blockade cranes rally", 30, "LB63"),
+    ]
+    clusterer = Clusterer(Vocabulary(entries))
+    for entry in entries:
+        clusterer.add(entry)
+    # s1 and s2 are closer in words but more than 24 hours older: s3 is the one in time
+    assert clusterer.story_of("x")[0] == "s3"
+
+
+def test_a_new_story_never_takes_a_stored_storys_id(classifier: Classifier) -> None:
+    entry = assessed(classifier, "a", "Flood waters cut the coastal road", 0)
+    clusterer = Clusterer(Vocabulary([entry]), taken={"a", "a-2"})
+    assert clusterer.add(entry)[0] == "a-3"
+
+
+def test_story_ids_lists_stored_ids_and_their_numbered_variants(tmp_path: Path) -> None:
+    storage = SqliteStorage(tmp_path / "d.sqlite3")
+    stored = cedar_items()[1:2]
+    storage.sync_sources([NewSource("Cedar", "https://cedar.example/rss")], "config")
+    storage.store_items(storage.source("Cedar").id, stored)
+    assessment = Assessment(stored[0].id, "en", True, 2, ("airstrike",), (), ())
+    storage.save_assessments([assessment], "test", T0)
+    entry = AssessedItem(stored[0], assessment)
+    clusterer = Clusterer(Vocabulary([entry]), taken={entry.item.id})
+    clusterer.add(entry)
+    storage.save_stories(clusterer.stories(), [], T0)
+    assert storage.story_ids([entry.item.id]) == {f"{entry.item.id}-2"}
+    assert storage.story_ids(["other"]) == set()
+    storage.close()
+
+
+def test_bad_lines_of_cluster_input_get_an_error_and_the_rest_goes_on(
+    classifier: Classifier,
+) -> None:
+    results = cluster_lines(
+        [
+            line("x", "Volcano erupts in Iceland", 0),
+            line("y", "Central bank raises rates", 1),
+            line("x", "Bank rates rise again", 2),
+            json.dumps({"id": "far", "title": "t", "text": "", "published": "9999-12-31T20:00Z"}),
+            json.dumps({"id": "old", "title": "t", "text": "", "published": "0001-01-01T00:00Z"}),
+        ],
+        classifier,
+    )
+    assert results[2] == {"id": "x", "error": "duplicate id: the same as output line 1"}
+    assert results[0]["story"] == "x" and results[1]["story"] == "y"
+    assert "between 1900 and 2999" in results[3]["error"]
+    assert "between 1900 and 2999" in results[4]["error"]
+
+
+def test_clustering_gives_the_same_output_under_any_hash_seed(tmp_path: Path) -> None:
+    fixture = (FIXTURES / "uci_2014-04-22.jsonl").read_text(encoding="utf-8")
+    outputs = {
+        digest("cluster", cwd=tmp_path, stdin=fixture, env={"PYTHONHASHSEED": seed}).stdout
+        for seed in ("0", "1", "12345")
+    }
+    assert len(outputs) == 1 and outputs.pop().count("\n") == 143

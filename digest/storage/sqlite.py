@@ -339,6 +339,17 @@ class SqliteStorage:
         ]
         return self._stories(ids, until=None)
 
+    def story_ids(self, names: Iterable[str]) -> set[str]:
+        """Stored story ids that are one of `names` or a numbered variant of one ("name-2")."""
+        found: set[str] = set()
+        for name in names:
+            rows = self._query(
+                "SELECT id FROM stories WHERE id = ? OR substr(id, 1, ?) = ?",
+                (name, len(name) + 1, f"{name}-"),
+            )
+            found.update(row["id"] for row in rows)
+        return found
+
     def stories_by_prefix(self, prefix: str) -> list[tuple[Story, list[AssessedItem]]]:
         """Stories whose id starts with `prefix` (an exact id first), with all their items."""
         ids = [
