@@ -47,7 +47,7 @@ _STOPWORDS = frozenset(
 
 def terms(title: str, text: str) -> Counter[str]:
     """Content words of a report and how often they occur (title words count TITLE_WEIGHT times)."""
-    counts = Counter(_words(text[:TEXT_CHARS]))
+    counts = Counter(_words(text[:TEXT_CHARS]) if text else ())
     for word in _words(title):
         counts[word] += TITLE_WEIGHT
     return counts
