@@ -9,7 +9,6 @@ the reports being clustered, and vectors are unit length, so a dot product is a 
 
 from __future__ import annotations
 
-import heapq
 import math
 import re
 from collections import Counter
@@ -104,10 +103,8 @@ def dot(a: Mapping[str, float], b: Mapping[str, float]) -> float:
 
 
 def strongest(vector: Mapping[str, float], count: int) -> list[str]:
-    """The `count` words of highest weight."""
-    if len(vector) <= count:
-        return sorted(vector, key=vector.__getitem__, reverse=True)
-    return heapq.nlargest(count, vector, key=vector.__getitem__)
+    """The `count` words of highest weight (of equals, the first in the vector's order)."""
+    return sorted(vector, key=vector.__getitem__, reverse=True)[:count]
 
 
 def shared(a: Mapping[str, float], b: Mapping[str, float], count: int = 4) -> list[str]:

@@ -27,12 +27,11 @@ why, in words a reader can check.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from digest.signals.categories import FAMILIES
 from digest.similarity import Frequencies, Vector, dot, shared, strongest, terms
@@ -51,8 +50,8 @@ LOOKUP_WORDS = 12  # an item's strongest words used to find candidate stories
 CANDIDATES = 2  # stories compared in full with an item
 RECENT_REPORTS = 3  # latest reports of the closest story checked for a near copy
 MERGE_ROUNDS = 3
-NEVER_AFTER = datetime.max.replace(tzinfo=UTC)
-NEVER_BEFORE = datetime.min.replace(tzinfo=UTC)
+STORY_SECONDS = STORY_WINDOW.total_seconds()
+INCIDENT_SECONDS = INCIDENT_WINDOW.total_seconds()
 
 
 def place_key(location: Location | None) -> str | None:
@@ -73,18 +72,39 @@ def item_terms(entry: AssessedItem) -> Counter[str]:
     return terms(entry.item.title, entry.item.text)
 
 
+@dataclass(slots=True)
+class _Report:
+    """An item as the clusterer handles it, with what every rule asks of it worked out once."""
+
+    entry: AssessedItem
+    vector: Vector
+    moment: float  # publication time in seconds since the epoch
+    risk: bool
+    districts: frozenset[str]
+    governorates: frozenset[str]
+    reason: str = ""
+
+    @classmethod
+    def of(cls, entry: AssessedItem, vector: Vector) -> _Report:
+        primary = entry.assessment.primary
+        districts: frozenset[str] = frozenset()
+        governorates: frozenset[str] = frozenset()
+        if primary is not None and primary.precision != "country":
+            districts = frozenset(filter(None, [primary.admin2_pcode]))
+            governorates = frozenset(filter(None, [primary.admin1_pcode]))
+        moment = entry.item.published.timestamp()
+        return cls(entry, vector, moment, entry.assessment.risk, districts, governorates)
+
+
 @dataclass(eq=False)
 class _Open:
     id: str
-    entries: list[AssessedItem] = field(default_factory=list)
-    members: list[StoryMember] = field(default_factory=list)
-    vectors: list[Vector] = field(default_factory=list)
+    reports: list[_Report] = field(default_factory=list)
     centroid: dict[str, float] = field(default_factory=dict)
     norm_squared: float = 0.0
     words: int = 0  # distinct words summed over its reports, for the length tier
-    first_seen: datetime = NEVER_AFTER
-    last_updated: datetime = NEVER_BEFORE
-    open_until: float = -math.inf  # timestamp past which it takes no new report (the hot check)
+    first: float = math.inf  # publication times of its earliest and latest reports
+    last: float = -math.inf
     into: _Open | None = None  # the story this one was merged into
     districts: set[str] = field(default_factory=set)
     governorates: set[str] = field(default_factory=set)
@@ -97,12 +117,12 @@ class _Open:
             return 0.0
         return dot(vector, self.centroid) / math.sqrt(self.norm_squared)
 
-    def add(self, entry: AssessedItem, vector: Vector, reason: str) -> list[str]:
+    def add(self, report: _Report) -> list[str]:
         """Adds a report; returns the words new to the story."""
         centroid = self.centroid
         overlap = 0.0
         new = []
-        for word, weight in vector.items():
+        for word, weight in report.vector.items():
             old = centroid.get(word)
             if old is None:
                 centroid[word] = weight
@@ -110,29 +130,23 @@ class _Open:
             else:
                 overlap += weight * old
                 centroid[word] = old + weight
-        self.norm_squared += 2 * overlap + (1.0 if vector else 0.0)  # |c + v|², v of unit length
+        # |c + v|² with v of unit length (or empty)
+        self.norm_squared += 2 * overlap + (1.0 if report.vector else 0.0)
         self.unit = None
-        self.entries.append(entry)
-        self.vectors.append(vector)
-        self.words += len(vector)
-        self.members.append(StoryMember(entry.item.id, reason))
-        self.risk = self.risk or entry.assessment.risk
-        districts, governorates = _places(entry)
-        self.districts |= districts
-        self.governorates |= governorates
-        self.first_seen = min(self.first_seen, entry.item.published)
-        self.last_updated = max(self.last_updated, entry.item.published)
-        self.open_until = self.last_updated.timestamp() + STORY_WINDOW.total_seconds()
+        self.reports.append(report)
+        self.words += len(report.vector)
+        self.risk = self.risk or report.risk
+        self.districts |= report.districts
+        self.governorates |= report.governorates
+        self.first = min(self.first, report.moment)
+        self.last = max(self.last, report.moment)
         return new
 
-    def order_by_time(self) -> None:
-        """Reports in order of publication (after a merge appended another story's)."""
-        order = sorted(range(len(self.entries)), key=lambda i: self.entries[i].item.published)
-        self.entries = [self.entries[i] for i in order]
-        self.vectors = [self.vectors[i] for i in order]
-        self.members = [self.members[i] for i in order]
+    @property
+    def open_until(self) -> float:
+        return self.last + STORY_SECONDS
 
-    def elsewhere(self, districts: set[str], governorates: set[str]) -> bool:
+    def elsewhere(self, districts: Set[str], governorates: Set[str]) -> bool:
         """Whether places named as where things happened rule out one incident: no district
         (else no governorate) in common, when both sides name one."""
         if self.districts and districts:
@@ -146,8 +160,9 @@ class _Open:
         return self.unit
 
     def story(self) -> Story:
-        lead = max(self.entries, key=lambda e: e.assessment.severity)  # the earliest of equals
-        counts = Counter(c for e in self.entries for c in e.assessment.categories)
+        entries = [r.entry for r in sorted(self.reports, key=lambda r: r.moment)]
+        lead = max(entries, key=lambda e: e.assessment.severity)  # the earliest of equals
+        counts = Counter(c for e in entries for c in e.assessment.categories)
         ordered = sorted(
             counts,
             key=lambda c: (
@@ -157,10 +172,10 @@ class _Open:
         )
         return Story(
             id=self.id,
-            members=tuple(self.members),
-            first_seen=self.first_seen,
-            last_updated=self.last_updated,
-            severity=max(e.assessment.severity for e in self.entries),
+            members=tuple(StoryMember(r.entry.item.id, r.reason) for r in self.reports),
+            first_seen=entries[0].item.published,
+            last_updated=max(e.item.published for e in entries),
+            severity=max(e.assessment.severity for e in entries),
             categories=tuple(ordered),
             primary=lead.assessment.primary,
         )
@@ -204,52 +219,53 @@ class Clusterer:
         self._by_hash: dict[str, _Open] = {}
         self._by_place: dict[tuple[str, str], list[_Open]] = {}
         self._by_word: dict[str, list[_Open]] = defaultdict(list)
-        self._of_item: dict[str, tuple[_Open, str]] = {}
+        self._of_item: dict[str, tuple[_Open, _Report]] = {}
         for story, entries in existing:
             self._ids.discard(story.id)
             state = self._start(story.id)
             for member, entry in zip(story.members, entries, strict=True):
-                self._join(state, entry, self._vocabulary.vector(entry), member.reason)
+                self._join(state, self._report(entry), member.reason)
+
+    def _report(self, entry: AssessedItem) -> _Report:
+        return _Report.of(entry, self._vocabulary.vector(entry))
 
     def add(self, entry: AssessedItem) -> tuple[str, str]:
         """The story the item joins, and why."""
+        report = self._report(entry)
         url, text = entry.item.url, entry.item.content_hash
-        vector = self._vocabulary.vector(entry)
         linked = self._by_url.get(url) if url else None
-        if linked is not None and _in_time(_current(linked), entry):
-            return self._join(linked, entry, vector, "same URL as an earlier report")
+        if linked is not None and _in_time(_current(linked), report):
+            return self._join(linked, report, "same URL as an earlier report")
         copied = self._by_hash.get(text)
-        if copied is not None and _in_time(_current(copied), entry):
-            return self._join(copied, entry, vector, "same text as an earlier report")
-        candidates = self._candidates(entry, vector)
+        if copied is not None and _in_time(_current(copied), report):
+            return self._join(copied, report, "same text as an earlier report")
+        candidates = self._candidates(report)
         for state, closeness in candidates[:1]:
-            if closeness < NEAR_COPY_STORY or not _in_time(state, entry):
+            if closeness < NEAR_COPY_STORY:
                 break
-            for earlier, seen in zip(
-                state.entries[-RECENT_REPORTS:], state.vectors[-RECENT_REPORTS:], strict=True
-            ):
-                similarity = dot(vector, seen)
+            for earlier in state.reports[-RECENT_REPORTS:]:
+                similarity = dot(report.vector, earlier.vector)
                 if similarity >= NEAR_COPY:
-                    reason = f"near copy of {earlier.item.id} (similarity {similarity:.2f})"
-                    return self._join(state, entry, vector, reason)
-        incident = self._incident(entry)
+                    reason = f"near copy of {earlier.entry.item.id} (similarity {similarity:.2f})"
+                    return self._join(state, report, reason)
+        incident = self._incident(report)
         if incident is not None:
-            return self._join(incident[0], entry, vector, incident[1])
-        districts, governorates = _places(entry)
+            return self._join(*incident)
+        threshold = JOIN_SIMILARITY[_tier(len(report.vector))]
         for state, similarity in candidates:
-            if similarity < JOIN_SIMILARITY[_tier(len(vector))]:
+            if similarity < threshold:
                 break
-            if state.elsewhere(districts, governorates) or not _in_time(state, entry):
+            if state.elsewhere(report.districts, report.governorates):
                 continue
-            words = ", ".join(shared(vector, state.centroid))
+            words = ", ".join(shared(report.vector, state.centroid))
             reason = f"similar to the story's reports (similarity {similarity:.2f}: {words})"
-            return self._join(state, entry, vector, reason)
-        return self._join(self._start(entry.item.id), entry, vector, "first report")
+            return self._join(state, report, reason)
+        return self._join(self._start(entry.item.id), report, "first report")
 
-    def _candidates(self, entry: AssessedItem, vector: Vector) -> list[tuple[_Open, float]]:
-        """Stories in the item's time window sharing its strongest words, most similar first."""
+    def _candidates(self, report: _Report) -> list[tuple[_Open, float]]:
+        """Stories in the report's time window sharing its strongest words, most similar first."""
         partial: dict[_Open, float] = defaultdict(float)
-        moment = entry.item.published.timestamp()
+        vector, moment = report.vector, report.moment
         for word in strongest(vector, LOOKUP_WORDS):
             postings = self._by_word.get(word)
             if not postings:
@@ -257,7 +273,7 @@ class Clusterer:
             weight = vector[word]
             closed = 0
             for state in postings:
-                if state.into is None and moment <= state.open_until:
+                if state.into is None and moment <= state.last + STORY_SECONDS:
                     partial[state] += weight * state.centroid[word]
                 else:
                     closed += 1
@@ -265,22 +281,23 @@ class Clusterer:
                 self._by_word[word] = [
                     s for s in postings if s.into is None and moment <= s.open_until
                 ]
-        eligible = [state for state in partial if _in_time(state, entry)]
-        best = heapq.nlargest(CANDIDATES, eligible, key=partial.__getitem__)
+        eligible = [state for state in partial if _in_time(state, report)]
+        best = sorted(eligible, key=partial.__getitem__, reverse=True)[:CANDIDATES]
         scored = [(state, state.similarity(vector)) for state in best]
         return sorted(scored, key=lambda pair: -pair[1])
 
-    def _incident(self, entry: AssessedItem) -> tuple[_Open, str] | None:
-        key = place_key(entry.assessment.primary)
-        if not (entry.assessment.risk and key):
+    def _incident(self, report: _Report) -> tuple[_Open, _Report, str] | None:
+        primary = report.entry.assessment.primary
+        key = place_key(primary)
+        if not (report.risk and key):
             return None
-        for family in sorted(families(entry)):
+        for family in sorted(families(report.entry)):
             for state in reversed(self._by_place.get((key, family), [])):
                 state = _current(state)
-                gap = entry.item.published - state.last_updated
-                if abs(gap) <= INCIDENT_WINDOW:
-                    place = entry.assessment.primary.name if entry.assessment.primary else key
-                    return state, f"same {family} incident at {place} within {_hours(gap)}"
+                gap = report.moment - state.last
+                if abs(gap) <= INCIDENT_SECONDS:
+                    place = primary.name if primary else key
+                    return state, report, f"same {family} incident at {place} within {_hours(gap)}"
         return None
 
     def _start(self, story_id: str) -> _Open:
@@ -295,21 +312,21 @@ class Clusterer:
         self._open.append(state)
         return state
 
-    def _join(
-        self, state: _Open, entry: AssessedItem, vector: Vector, reason: str
-    ) -> tuple[str, str]:
+    def _join(self, state: _Open, report: _Report, reason: str) -> tuple[str, str]:
         state = _current(state)
-        if not state.entries:  # the lead decides where and what the story is
+        entry = report.entry
+        if not state.reports:  # the lead decides where and what the story is
             key = place_key(entry.assessment.primary)
-            if entry.assessment.risk and key:
+            if report.risk and key:
                 for family in families(entry):
                     self._by_place.setdefault((key, family), []).append(state)
-        for word in state.add(entry, vector, reason):
+        report.reason = reason
+        for word in state.add(report):
             self._by_word[word].append(state)
         if entry.item.url:
             self._by_url.setdefault(entry.item.url, state)
         self._by_hash.setdefault(entry.item.content_hash, state)
-        self._of_item[entry.item.id] = (state, reason)
+        self._of_item[entry.item.id] = (state, report)
         return state.id, reason
 
     def merge(self, touched: Iterable[str] | None = None) -> list[Merge]:
@@ -332,7 +349,7 @@ class Clusterer:
     def _merge_round(self, changed: set[_Open] | None) -> tuple[list[Merge], set[_Open]]:
         """One pass over the pairs of similar stories; after the first, only pairs where one
         story grew in the pass before can have become similar."""
-        live = sorted((s for s in self._open if s.into is None), key=lambda s: s.first_seen)
+        live = sorted((s for s in self._open if s.into is None), key=lambda s: s.first)
         order = {state: number for number, state in enumerate(live)}
         index: dict[str, list[_Open]] = defaultdict(list)  # stories seen so far, by top word
         pairs: list[tuple[float, int, int]] = []
@@ -342,9 +359,7 @@ class Clusterer:
             seen: set[_Open] = set()
             for word in top:
                 # stories that ended a window before this one began cannot meet any later one
-                index[word] = [
-                    o for o in index[word] if state.first_seen - o.last_updated <= STORY_WINDOW
-                ]
+                index[word] = [o for o in index[word] if state.first <= o.open_until]
                 for other in index[word]:
                     if other in seen:
                         continue
@@ -371,7 +386,7 @@ class Clusterer:
                 continue
             if a.elsewhere(b.districts, b.governorates):
                 continue
-            keep, gone = (a, b) if (a.first_seen, order[a]) <= (b.first_seen, order[b]) else (b, a)
+            keep, gone = (a, b) if (a.first, order[a]) <= (b.first, order[b]) else (b, a)
             words = ", ".join(shared(keep.centroid, gone.centroid))
             reason = f"story merged with {keep.id}: similar coverage ({similarity:.2f}: {words})"
             self._absorb(keep, gone, reason)
@@ -380,20 +395,18 @@ class Clusterer:
         return merges, grown
 
     def _absorb(self, keep: _Open, gone: _Open, reason: str) -> None:
-        for number, (entry, vector, member) in enumerate(
-            zip(gone.entries, gone.vectors, gone.members, strict=True)
-        ):
-            why = reason if number == 0 else member.reason
-            for word in keep.add(entry, vector, why):
+        gone.reports[0].reason = reason
+        for report in gone.reports:
+            for word in keep.add(report):
                 self._by_word[word].append(keep)
-            self._of_item[entry.item.id] = (keep, why)
+            self._of_item[report.entry.item.id] = (keep, report)
         gone.into = keep
-        keep.order_by_time()
+        keep.reports.sort(key=lambda r: r.moment)  # after the merge, in order of publication
 
     def story_of(self, item_id: str) -> tuple[str, str]:
         """The story an item is in now (after merges), and why it is there."""
-        state, reason = self._of_item[item_id]
-        return _current(state).id, reason
+        state, report = self._of_item[item_id]
+        return _current(state).id, report.reason
 
     def stories(self) -> list[Story]:
         return [state.story() for state in self._open if state.into is None]
@@ -404,15 +417,7 @@ def _tier(words: float) -> str:
 
 
 def _merge_threshold(a: _Open, b: _Open) -> float:
-    return MERGE_SIMILARITY[_tier((a.words + b.words) / (len(a.vectors) + len(b.vectors)))]
-
-
-def _places(entry: AssessedItem) -> tuple[set[str], set[str]]:
-    """The district and governorate of an item's primary place, as sets (empty when unknown)."""
-    primary = entry.assessment.primary
-    if primary is None or primary.precision == "country":
-        return set(), set()
-    return set(filter(None, [primary.admin2_pcode])), set(filter(None, [primary.admin1_pcode]))
+    return MERGE_SIMILARITY[_tier((a.words + b.words) / (len(a.reports) + len(b.reports)))]
 
 
 def _current(state: _Open) -> _Open:
@@ -421,22 +426,21 @@ def _current(state: _Open) -> _Open:
     return state
 
 
-def _in_time(state: _Open, entry: AssessedItem) -> bool:
+def _in_time(state: _Open, report: _Report) -> bool:
     """Whether a report falls within a story's time window: STORY_WINDOW from its reports, or
     INCIDENT_WINDOW when both are incidents (the same words two days later are another strike).
     """
-    window = INCIDENT_WINDOW if state.risk and entry.assessment.risk else STORY_WINDOW
-    when = entry.item.published
-    return state.first_seen - window <= when <= state.last_updated + window
+    window = INCIDENT_SECONDS if state.risk and report.risk else STORY_SECONDS
+    return state.first - window <= report.moment <= state.last + window
 
 
 def _overlap(a: _Open, b: _Open) -> bool:
     """Whether two stories ran close enough in time to be one: within STORY_WINDOW of each
     other, or INCIDENT_WINDOW for two incident stories."""
-    window = INCIDENT_WINDOW if a.risk and b.risk else STORY_WINDOW
-    return b.first_seen - a.last_updated <= window and a.first_seen - b.last_updated <= window
+    window = INCIDENT_SECONDS if a.risk and b.risk else STORY_SECONDS
+    return b.first - a.last <= window and a.first - b.last <= window
 
 
-def _hours(delta: timedelta) -> str:
-    hours = abs(delta.total_seconds()) / 3600
-    return f"{hours:.0f}h" if hours >= 1 else f"{abs(delta.total_seconds()) / 60:.0f} min"
+def _hours(seconds: float) -> str:
+    seconds = abs(seconds)
+    return f"{seconds / 3600:.0f}h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
