@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from digest import __version__, pipeline
+from digest import __version__, outbox, pipeline
 from digest import config as configuration
 from digest.errors import ConfigError, DigestError, InputError
 from digest.jsonl import cluster_lines
@@ -37,7 +37,6 @@ from digest.types import StoryView
 
 EXIT_USER_ERROR = 2
 NOT_YET = {
-    "send": "sending by SMTP",
     "serve": "the web archive server",
     "run": "the long-running scheduler",
 }
@@ -111,6 +110,12 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--profile", help="profile name (default: the first)")
     build.add_argument("--format", choices=("html", "text", "eml"), default="html")
     build.add_argument("--out", type=Path, help="file to write (default: stdout)")
+
+    send = verbs.add_parser("send", parents=[common], help="send due digests by SMTP")
+    send.add_argument(
+        "--date", type=date.fromisoformat, help="send this day's digest (default: those due now)"
+    )
+    send.add_argument("--profile", help="profile name (default: every profile)")
 
     for verb, what in NOT_YET.items():
         verbs.add_parser(verb, parents=[common], help=f"{what} (not built yet)")
@@ -424,6 +429,50 @@ def cmd_stories(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_send(args: argparse.Namespace) -> int:
+    """Queue the due digests, then try every due message of the outbox once. Exit 0 when every
+    message tried was sent, 1 when one failed or waits for a retry (so that cron notices)."""
+    config = _config(args)
+    profiles = [config.profile(args.profile)] if args.profile else config.profiles
+    parents = pipeline.region_parents(Gazetteer.load())
+    storage = _storage(config)
+    try:
+        now = datetime.now(UTC)
+        for profile in profiles:
+            day = args.date or pipeline.due_day(profile, now)
+            if day is None:
+                print(
+                    f"{profile.name}: not due yet (sends at {profile.send_at:%H:%M} "
+                    f"{profile.timezone})"
+                )
+                continue
+            if not profile.recipients:
+                print(f"{profile.name}: no recipients configured", file=sys.stderr)
+                continue
+            added = pipeline.queue_digest(
+                storage, profile, day, environment(), parents, config.smtp.from_addr, now
+            )
+            print(f"{profile.name} {day.isoformat()}: {added} message(s) queued")
+        outcomes = asyncio.run(outbox.deliver(storage, config.smtp, now))
+    finally:
+        storage.close()
+    for outcome in outcomes:
+        delivery = outcome.delivery
+        where = f"{delivery.digest.profile} {delivery.digest.day} to {delivery.recipient}"
+        if outcome.status == "sent":
+            print(f"sent {where}")
+        elif outcome.retry_at:
+            print(
+                f"not sent {where}: {outcome.reply}; retry after {outcome.retry_at:%H:%M} UTC",
+                file=sys.stderr,
+            )
+        else:
+            print(f"failed {where}: {outcome.reply}", file=sys.stderr)
+    counts = Counter(outcome.status for outcome in outcomes)
+    print(f"{counts['sent']} sent, {counts['pending']} to retry, {counts['failed']} failed.")
+    return 0 if counts["sent"] == len(outcomes) else 1
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     config = _config(args)
     profile = config.profile(args.profile)
@@ -465,5 +514,6 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "classify": cmd_classify,
     "cluster": cmd_cluster,
     "stories": cmd_stories,
+    "send": cmd_send,
     "build": cmd_build,
 }

@@ -1,13 +1,26 @@
 """Email messages for digests: multipart/alternative with the headers mail clients and list
-tools expect. Delivery through the outbox comes with the SMTP work."""
+tools expect. Delivery is in digest.outbox."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from digest.types import Rendered
+
+# control characters (CR and LF would start a new header) and bidi overrides (they can reverse
+# what a reader sees) have no place in a header
+_UNSAFE_IN_HEADER = re.compile("[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]+")
+SUBJECT_CHARS = 200
+
+
+def header_text(value: str, limit: int = SUBJECT_CHARS) -> str:
+    """A value made safe for one header line: no control or bidi override characters, at
+    most `limit` characters."""
+    clean = " ".join(_UNSAFE_IN_HEADER.sub(" ", value).split())
+    return clean if len(clean) <= limit else clean[: limit - 1].rstrip() + "…"
 
 
 def build_message(
@@ -20,7 +33,7 @@ def build_message(
 ) -> EmailMessage:
     domain = sender.rsplit("@", 1)[-1]
     message = EmailMessage()
-    message["Subject"] = rendered.subject
+    message["Subject"] = header_text(rendered.subject)
     message["From"] = sender
     message["To"] = ", ".join(recipients) if recipients else sender
     message["Date"] = format_datetime(now)

@@ -14,11 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import httpx
 from jinja2 import Environment
 
-from digest import briefing, render
+from digest import briefing, outbox, render
 from digest.config import DigestConfig, ProfileConfig
 from digest.errors import DigestError, StorageError
 from digest.signals.classify import Classifier, Text
@@ -238,3 +239,33 @@ def build_digest(
         digest.story_count + len(digest.early_warning),
     )
     return digest, rendered
+
+
+def due_day(profile: ProfileConfig, now: datetime) -> date | None:
+    """The local date whose digest is due at `now`: today's once its send time has passed
+    (DST-aware: the send time is read in the profile's zone on that date), else none."""
+    zone = ZoneInfo(profile.timezone)
+    today = now.astimezone(zone).date()
+    send = datetime.combine(today, profile.send_at, tzinfo=zone)
+    return today if now >= send else None
+
+
+def queue_digest(
+    storage: Storage,
+    profile: ProfileConfig,
+    day: date,
+    env: Environment,
+    parents: dict[str, str],
+    sender: str,
+    now: datetime,
+) -> int:
+    """Build the day's digest unless it already went into the outbox (what was queued is what
+    is sent, on every attempt), and queue it for every recipient not yet queued. Returns the
+    number of messages added."""
+    record = storage.digest(profile.name, day.isoformat())
+    if record is None or not storage.deliveries(record.id):
+        build_digest(storage, profile, day, env, parents, now)
+        record = storage.digest(profile.name, day.isoformat())
+    if record is None:
+        raise StorageError(f"the digest of {profile.name} for {day} was not stored")
+    return outbox.enqueue(storage, record.id, profile.recipients, sender, now)

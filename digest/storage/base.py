@@ -65,6 +65,20 @@ class DigestRecord:
     story_count: int
 
 
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One message of the outbox: a digest for one recipient."""
+
+    id: int
+    digest: DigestRecord
+    recipient: str
+    message_id: str
+    status: str  # pending | sent | failed
+    attempts: int
+    last_reply: str | None
+    created_at: datetime
+
+
 class Storage(Protocol):
     def close(self) -> None: ...
 
@@ -130,3 +144,19 @@ class Storage(Protocol):
         story_count: int,
     ) -> int: ...
     def digests(self) -> list[DigestRecord]: ...
+    def digest(self, profile: str, day: str) -> DigestRecord | None: ...
+
+    # the outbox
+    def enqueue(
+        self, digest_id: int, messages: Sequence[tuple[str, str]], now: datetime
+    ) -> int: ...
+    def deliveries(self, digest_id: int) -> list[Delivery]: ...
+    def due_deliveries(self, now: datetime) -> list[Delivery]: ...
+    def record_attempt(
+        self,
+        delivery_id: int,
+        status: str,
+        reply: str,
+        now: datetime,
+        next_attempt_at: datetime | None = None,
+    ) -> None: ...

@@ -117,6 +117,11 @@ MIGRATIONS: dict[int, str] = {
     -- How long the last fetch took, for the health listing.
     ALTER TABLE sources ADD COLUMN last_latency_ms INTEGER;
     """,
+    4: """
+    -- The outbox: when a pending delivery may be tried again (NULL: now).
+    ALTER TABLE deliveries ADD COLUMN next_attempt_at TEXT;
+    CREATE INDEX deliveries_due ON deliveries(status, next_attempt_at);
+    """,
 }
 
 LATEST = max(MIGRATIONS)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from digest.errors import StorageError
-from digest.storage.base import DigestRecord, NewSource, SourceRecord, StoredItems
+from digest.storage.base import Delivery, DigestRecord, NewSource, SourceRecord, StoredItems
 from digest.storage.migrations import LATEST, MIGRATIONS
 from digest.types import (
     AssessedItem,
@@ -37,6 +37,21 @@ def parse_iso(text: str | None) -> datetime | None:
     if text is None:
         return None
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _digest(row: sqlite3.Row) -> DigestRecord:
+    return DigestRecord(
+        id=row["id"],
+        profile=row["profile"],
+        day=row["day"],
+        window_start=_required_time(row["window_start"]),
+        window_end=_required_time(row["window_end"]),
+        built_at=_required_time(row["built_at"]),
+        subject=row["subject"],
+        html=row["html"],
+        text=row["text"],
+        story_count=row["story_count"],
+    )
 
 
 def _required_time(text: str) -> datetime:
@@ -507,21 +522,83 @@ class SqliteStorage:
 
     def digests(self) -> list[DigestRecord]:
         rows = self._query("SELECT * FROM digests ORDER BY day DESC, profile")
+        return [_digest(row) for row in rows]
+
+    def digest(self, profile: str, day: str) -> DigestRecord | None:
+        rows = self._query("SELECT * FROM digests WHERE profile = ? AND day = ?", (profile, day))
+        return _digest(rows[0]) if rows else None
+
+    # the outbox
+
+    def enqueue(self, digest_id: int, messages: Sequence[tuple[str, str]], now: datetime) -> int:
+        """Pending deliveries of a digest, one per (recipient, message id); a recipient already
+        in the outbox for this digest keeps its row and its message id. Returns how many were
+        added."""
+        with self._transaction() as db:
+            added = 0
+            for recipient, message_id in messages:
+                cursor = db.execute(
+                    """INSERT INTO deliveries (digest_id, recipient, message_id, created_at)
+                       VALUES (?, ?, ?, ?) ON CONFLICT(digest_id, recipient) DO NOTHING""",
+                    (digest_id, recipient, message_id, iso(now)),
+                )
+                added += cursor.rowcount
+        return added
+
+    def deliveries(self, digest_id: int) -> list[Delivery]:
+        return self._deliveries("d.digest_id = ?", (digest_id,))
+
+    def due_deliveries(self, now: datetime) -> list[Delivery]:
+        return self._deliveries(
+            "d.status = 'pending' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)",
+            (iso(now),),
+        )
+
+    def _deliveries(self, where: str, params: Sequence[Any]) -> list[Delivery]:
+        rows = self._query(
+            f"""SELECT d.id AS delivery_id, d.recipient, d.message_id, d.status, d.attempts,
+                       d.last_reply, d.created_at AS queued_at, g.*
+                FROM deliveries d JOIN digests g ON g.id = d.digest_id
+                WHERE {where} ORDER BY d.id""",
+            params,
+        )
         return [
-            DigestRecord(
-                id=row["id"],
-                profile=row["profile"],
-                day=row["day"],
-                window_start=_required_time(row["window_start"]),
-                window_end=_required_time(row["window_end"]),
-                built_at=_required_time(row["built_at"]),
-                subject=row["subject"],
-                html=row["html"],
-                text=row["text"],
-                story_count=row["story_count"],
+            Delivery(
+                id=row["delivery_id"],
+                digest=_digest(row),
+                recipient=row["recipient"],
+                message_id=row["message_id"],
+                status=row["status"],
+                attempts=row["attempts"],
+                last_reply=row["last_reply"],
+                created_at=_required_time(row["queued_at"]),
             )
             for row in rows
         ]
+
+    def record_attempt(
+        self,
+        delivery_id: int,
+        status: str,
+        reply: str,
+        now: datetime,
+        next_attempt_at: datetime | None = None,
+    ) -> None:
+        with self._transaction() as db:
+            db.execute(
+                """UPDATE deliveries SET status = ?, attempts = attempts + 1, last_reply = ?,
+                       sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,
+                       next_attempt_at = ?
+                   WHERE id = ?""",
+                (
+                    status,
+                    reply,
+                    status,
+                    iso(now),
+                    iso(next_attempt_at) if next_attempt_at else None,
+                    delivery_id,
+                ),
+            )
 
 
 _INSERT_SOURCE = """INSERT INTO sources (name, url, configured_url, kind, language, interval_s,

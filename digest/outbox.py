@@ -1,0 +1,166 @@
+"""Delivery through the outbox: every (digest, recipient) is a row that moves from pending to
+sent or failed, with its attempts and the server's last reply.
+
+A message is built from the stored digest, with the row's Message-ID and the time it was queued
+as its Date, so every attempt sends the same message. Each recipient gets a transaction of its
+own: a permanent refusal (5xx) for one does not hold up the others. Temporary failures (4xx, a
+server that cannot be reached, a connection lost) leave the row pending with a later
+`next_attempt_at` (exponential backoff with jitter) until MAX_ATTEMPTS. The row is updated the
+moment the server replies, so a process killed at any point, then restarted, sends every pending
+message once and never resends a confirmed one; only a reply lost in flight (the connection
+broke after the end of DATA, RFC 1047) can give a second copy, with the same Message-ID.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+import aiosmtplib
+
+from digest.config import SmtpConfig
+from digest.errors import DeliveryError
+from digest.mail import build_message
+from digest.storage import Storage
+from digest.storage.base import Delivery
+from digest.types import Rendered
+
+MAX_ATTEMPTS = 8
+FIRST_RETRY = timedelta(minutes=1)  # doubling after each failure
+LONGEST_WAIT = timedelta(hours=1)
+SMTP_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    delivery: Delivery
+    status: str  # sent | pending (to be retried) | failed
+    reply: str
+    retry_at: datetime | None = None
+
+
+def enqueue(
+    storage: Storage, digest_id: int, recipients: Sequence[str], sender: str, now: datetime
+) -> int:
+    """Queue a digest for its recipients; each new row gets its Message-ID now, once."""
+    domain = sender.rsplit("@", 1)[-1]
+    return storage.enqueue(
+        digest_id, [(recipient, make_msgid(domain=domain)) for recipient in recipients], now
+    )
+
+
+def message_for(delivery: Delivery, sender: str) -> EmailMessage:
+    digest = delivery.digest
+    rendered = Rendered(subject=digest.subject, text=digest.text, html=digest.html)
+    return build_message(
+        rendered,
+        sender,
+        [delivery.recipient],
+        digest.profile,
+        delivery.created_at,
+        message_id=delivery.message_id,
+    )
+
+
+async def deliver(storage: Storage, smtp: SmtpConfig, now: datetime) -> list[Outcome]:
+    """Try every due message of the outbox once."""
+    due = storage.due_deliveries(now)
+    outcomes: list[Outcome] = []
+    client: aiosmtplib.SMTP | None = None
+    try:
+        for position, delivery in enumerate(due):
+            if client is None:
+                try:
+                    client = await _connect(smtp)
+                except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                    reply = f"cannot reach {smtp.host}:{smtp.port}: {_describe(exc)}"
+                    for waiting in due[position:]:
+                        outcomes.append(_record(storage, waiting, False, reply, now))
+                    break
+            outcome, usable = await _send_one(client, storage, delivery, smtp.from_addr, now)
+            outcomes.append(outcome)
+            if not usable:
+                await _close(client)
+                client = None
+    finally:
+        if client is not None:
+            await _close(client)
+    return outcomes
+
+
+async def _connect(smtp: SmtpConfig) -> aiosmtplib.SMTP:
+    password = smtp.password()
+    if smtp.username and not password:
+        raise DeliveryError(
+            f"smtp.username is {smtp.username!r} but ${smtp.password_env} holds no password"
+        )
+    client = aiosmtplib.SMTP(
+        hostname=smtp.host,
+        port=smtp.port,
+        use_tls=smtp.tls,
+        start_tls=smtp.starttls and not smtp.tls,
+        timeout=SMTP_TIMEOUT_S,
+    )
+    await client.connect()
+    if smtp.username:
+        await client.login(smtp.username, password or "")
+    return client
+
+
+async def _send_one(
+    client: aiosmtplib.SMTP, storage: Storage, delivery: Delivery, sender: str, now: datetime
+) -> tuple[Outcome, bool]:
+    """Send one message; the outcome, and whether the connection can carry the next one."""
+    message = message_for(delivery, sender)
+    try:
+        refused, reply = await client.send_message(
+            message, sender=sender, recipients=[delivery.recipient]
+        )
+    except aiosmtplib.SMTPRecipientsRefused as exc:
+        refusal = exc.recipients[0]
+        text = f"{refusal.code} {refusal.message}"
+        return _record(storage, delivery, refusal.code >= 500, text, now), True
+    except aiosmtplib.SMTPResponseException as exc:
+        text = f"{exc.code} {exc.message}"
+        return _record(storage, delivery, exc.code >= 500, text, now), False
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        text = f"connection lost: {_describe(exc)}"
+        return _record(storage, delivery, False, text, now), False
+    if delivery.recipient in refused:  # a partial refusal comes back, not raised
+        response = refused[delivery.recipient]
+        text = f"{response.code} {response.message}"
+        return _record(storage, delivery, response.code >= 500, text, now), True
+    storage.record_attempt(delivery.id, "sent", reply, now)
+    return Outcome(delivery, "sent", reply), True
+
+
+def _record(
+    storage: Storage, delivery: Delivery, permanent: bool, reply: str, now: datetime
+) -> Outcome:
+    attempts = delivery.attempts + 1
+    if permanent:
+        storage.record_attempt(delivery.id, "failed", reply, now)
+        return Outcome(delivery, "failed", reply)
+    if attempts >= MAX_ATTEMPTS:
+        reply = f"gave up after {attempts} attempts: {reply}"
+        storage.record_attempt(delivery.id, "failed", reply, now)
+        return Outcome(delivery, "failed", reply)
+    wait = min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_WAIT) * random.uniform(0.8, 1.2)
+    retry_at = now + wait
+    storage.record_attempt(delivery.id, "pending", reply, now, retry_at)
+    return Outcome(delivery, "pending", reply, retry_at)
+
+
+async def _close(client: aiosmtplib.SMTP) -> None:
+    try:
+        await client.quit()
+    except (aiosmtplib.SMTPException, OSError, TimeoutError):
+        client.close()
+
+
+def _describe(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__

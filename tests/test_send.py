@@ -1,0 +1,279 @@
+"""Delivery through the outbox to a real SMTP server (aiosmtpd) on loopback: messages parse back
+with their headers and Arabic text, a refused recipient does not hold up the others, temporary
+failures are retried with the same Message-ID, nothing is sent twice, `digest send` end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from digest.config import SmtpConfig
+from digest.outbox import deliver, enqueue
+from digest.storage.sqlite import SqliteStorage
+
+from .test_cli import digest
+
+NOW = datetime(2026, 3, 24, 4, 30, tzinfo=UTC)
+ARABIC = "غارة من مسيرة على سيارة في عيترون"
+TWO = ["a@example.org", "b@example.org"]
+
+
+class Mailbox:
+    """An SMTP server's handler that keeps what it accepts and fails on demand."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[list[str], EmailMessage]] = []
+        self.refuse: set[str] = set()
+        self.fail_data = 0  # the next DATA commands answered 451
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.fail_data:
+            self.fail_data -= 1
+            return "451 4.3.0 try again later"
+        parsed = message_from_bytes(envelope.original_content, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.received.append((list(envelope.rcpt_tos), parsed))
+        return "250 2.0.0 queued"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    handler = Mailbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+def outbox_with_digest(path: Path, recipients: list[str]) -> tuple[SqliteStorage, int]:
+    storage = SqliteStorage(path)
+    digest_id = storage.save_digest(
+        "beirut-office",
+        "2026-03-24",
+        (NOW - timedelta(days=1), NOW),
+        NOW,
+        f"Security digest: 3 incidents ({ARABIC})",
+        f"<html><body><p dir='auto'>{ARABIC}</p></body></html>",
+        f"SECURITY DIGEST\n{ARABIC}\n",
+        3,
+    )
+    enqueue(storage, digest_id, recipients, "digest@example.org", NOW)
+    return storage, digest_id
+
+
+def smtp(port: int) -> SmtpConfig:
+    return SmtpConfig(host="127.0.0.1", port=port, from_addr="digest@example.org")
+
+
+def test_messages_parse_back_with_headers_and_arabic_and_go_once(
+    tmp_path: Path, mailbox: tuple[Mailbox, int]
+) -> None:
+    handler, port = mailbox
+    storage, digest_id = outbox_with_digest(
+        tmp_path / "d.sqlite3", ["a@example.org", "b@example.org"]
+    )
+    outcomes = asyncio.run(deliver(storage, smtp(port), NOW))
+    assert [o.status for o in outcomes] == ["sent", "sent"]
+    assert sorted(r[0][0] for r in handler.received) == ["a@example.org", "b@example.org"]
+    rows = {d.recipient: d for d in storage.deliveries(digest_id)}
+    for recipients, message in handler.received:
+        assert message.get_content_type() == "multipart/alternative"
+        kinds = [part.get_content_type() for part in message.iter_parts()]
+        assert kinds == ["text/plain", "text/html"]
+        assert ARABIC in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        assert ARABIC in message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+        assert ARABIC in str(message["Subject"])
+        assert message["Message-ID"] == rows[recipients[0]].message_id
+        assert message["To"] == recipients[0]
+        assert message["Auto-Submitted"] == "auto-generated"
+        assert "beirut-office" in str(message["List-Id"])
+        assert str(message["List-Unsubscribe"]).strip().startswith("<mailto:")
+        assert message["Date"]
+    assert {d.status for d in rows.values()} == {"sent"}
+    # a second run finds nothing due, and queueing again adds nobody
+    assert asyncio.run(deliver(storage, smtp(port), NOW + timedelta(hours=1))) == []
+    assert enqueue(storage, digest_id, ["a@example.org"], "digest@example.org", NOW) == 0
+    assert len(handler.received) == 2
+    storage.close()
+
+
+def test_a_refused_recipient_fails_alone(tmp_path: Path, mailbox: tuple[Mailbox, int]) -> None:
+    handler, port = mailbox
+    handler.refuse = {"gone@example.org"}
+    storage, digest_id = outbox_with_digest(
+        tmp_path / "d.sqlite3", ["a@example.org", "gone@example.org", "c@example.org"]
+    )
+    asyncio.run(deliver(storage, smtp(port), NOW))
+    rows = {d.recipient: d for d in storage.deliveries(digest_id)}
+    assert rows["gone@example.org"].status == "failed"
+    assert rows["gone@example.org"].last_reply.startswith("550")  # type: ignore[union-attr]
+    assert rows["a@example.org"].status == rows["c@example.org"].status == "sent"
+    assert len(handler.received) == 2
+    storage.close()
+
+
+def test_a_temporary_failure_is_retried_later_with_the_same_message_id(
+    tmp_path: Path, mailbox: tuple[Mailbox, int]
+) -> None:
+    handler, port = mailbox
+    handler.fail_data = 1
+    storage, digest_id = outbox_with_digest(tmp_path / "d.sqlite3", ["a@example.org"])
+    (first,) = asyncio.run(deliver(storage, smtp(port), NOW))
+    assert first.status == "pending" and first.reply.startswith("451")
+    assert first.retry_at is not None and first.retry_at > NOW
+    assert asyncio.run(deliver(storage, smtp(port), NOW + timedelta(seconds=5))) == []  # not yet
+    (second,) = asyncio.run(deliver(storage, smtp(port), first.retry_at))
+    assert second.status == "sent"
+    ((_, message),) = handler.received
+    (row,) = storage.deliveries(digest_id)
+    assert message["Message-ID"] == row.message_id and row.attempts == 2
+    storage.close()
+
+
+def test_an_unreachable_server_leaves_everything_pending(tmp_path: Path) -> None:
+    storage, digest_id = outbox_with_digest(
+        tmp_path / "d.sqlite3", ["a@example.org", "b@example.org"]
+    )
+    outcomes = asyncio.run(deliver(storage, smtp(free_port()), NOW))
+    assert {o.status for o in outcomes} == {"pending"}
+    assert all("cannot reach 127.0.0.1" in o.reply for o in outcomes)
+    assert {d.attempts for d in storage.deliveries(digest_id)} == {1}
+    storage.close()
+
+
+def demo_with_profile(folder: Path, port: int, recipients: list[str]) -> Path:
+    """The demo's database, and a config sending its digests to `recipients` through `port`."""
+    assert digest("demo", "--out", "out", cwd=folder).returncode == 0
+    config = folder / "digest.toml"
+    config.write_text(
+        '[storage]\ndatabase = "out/digest.sqlite3"\n'
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nfrom_addr = "digest@example.org"\n'
+        f'[[profiles]]\nname = "beirut-office"\nrecipients = {json.dumps(recipients)}\n'
+        'timezone = "Asia/Beirut"\nsend_at = "06:30"\nmin_severity = 2\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+def test_digest_send_builds_queues_and_sends_the_days_digest(
+    tmp_path: Path, mailbox: tuple[Mailbox, int]
+) -> None:
+    handler, port = mailbox
+    config = demo_with_profile(tmp_path, port, ["security@example.org"])
+    sent = digest("--config", str(config), "send", "--date", "2026-03-24", cwd=tmp_path)
+    assert sent.returncode == 0, sent.stderr
+    assert "1 sent, 0 to retry, 0 failed." in sent.stdout
+    ((recipients, message),) = handler.received
+    assert recipients == ["security@example.org"]
+    assert "Aitaroun" in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    again = digest("--config", str(config), "send", "--date", "2026-03-24", cwd=tmp_path)
+    assert again.returncode == 0 and "0 message(s) queued" in again.stdout
+    assert len(handler.received) == 1
+
+
+def test_digest_send_exits_1_and_explains_when_the_server_is_down(tmp_path: Path) -> None:
+    config = demo_with_profile(tmp_path, free_port(), ["security@example.org"])
+    sent = digest("--config", str(config), "send", "--date", "2026-03-24", cwd=tmp_path)
+    assert sent.returncode == 1
+    assert "cannot reach 127.0.0.1" in sent.stderr and "retry after" in sent.stderr
+    assert "Traceback" not in sent.stderr
+
+
+HOSTILE = [
+    "Strike\r\nBcc: victim@example.org",
+    "nul\x00byte",
+    "\u202eevil\u202c reversed",
+    "<script>alert(1)</script><img src=x onerror=alert(2)>",
+    "long " * 1000,
+]
+
+
+def test_hostile_text_never_breaks_a_message_or_its_headers(
+    tmp_path: Path, mailbox: tuple[Mailbox, int]
+) -> None:
+    handler, port = mailbox
+    storage = SqliteStorage(tmp_path / "d.sqlite3")
+    body = "\n".join(HOSTILE)
+    digest_id = storage.save_digest(
+        "p", "2026-03-24", (NOW - timedelta(days=1), NOW), NOW, " | ".join(HOSTILE), body, body, 1
+    )
+    enqueue(storage, digest_id, ["a@example.org"], "digest@example.org", NOW)
+    (outcome,) = asyncio.run(deliver(storage, smtp(port), NOW))
+    assert outcome.status == "sent", outcome.reply
+    ((recipients, message),) = handler.received
+    assert recipients == ["a@example.org"]
+    assert message["Bcc"] is None
+    subject = str(message["Subject"])
+    assert "\r" not in subject and "\n" not in subject and "\x00" not in subject
+    assert "\u202e" not in subject and len(subject) <= 200
+    plain = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "<script>alert(1)</script>" in plain and "long long" in plain
+    storage.close()
+
+
+def test_a_send_killed_mid_run_then_restarted_loses_nothing(
+    tmp_path: Path, mailbox: tuple[Mailbox, int]
+) -> None:
+    handler, port = mailbox
+    everyone = [f"officer{n:03d}@example.org" for n in range(200)]
+    config = demo_with_profile(tmp_path, port, everyone)
+    command = [
+        sys.executable,
+        "-m",
+        "digest",
+        "--config",
+        str(config),
+        "send",
+        "--date",
+        "2026-03-24",
+    ]
+    running = subprocess.Popen(
+        command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while len(handler.received) < 50 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    running.kill()  # SIGKILL, in the middle of the run
+    running.wait()
+    killed_at = len(handler.received)
+    assert 50 <= killed_at < 200
+    again = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    got: dict[str, list[str]] = {}
+    for recipients, message in handler.received:
+        got.setdefault(recipients[0], []).append(str(message["Message-ID"]))
+    assert sorted(got) == everyone  # none lost
+    twice = {r: ids for r, ids in got.items() if len(ids) > 1}
+    # a second copy only for a reply lost to the kill, and then the same message
+    assert len(twice) <= 1 and all(len(set(ids)) == 1 for ids in twice.values())
+    print(f"killed after {killed_at} of 200; received {len(handler.received)}, twice: {twice}")
