@@ -20,13 +20,19 @@ WARNINGS = PRECURSORS | {"protest", "riot", "arrest", "infrastructure"}
 PLACE_NOT_STATED = "Place not stated"
 
 
-def window(profile: ProfileConfig, day: date) -> tuple[datetime, datetime]:
-    """The 24 hours that end at the profile's send time on `day`, in its time zone (DST-aware)."""
+def window(
+    profile: ProfileConfig, day: date, last_sent: datetime | None = None
+) -> tuple[datetime, datetime]:
+    """What the digest of `day` covers: up to the profile's send time that day, in its time zone
+    (DST-aware), from the end of the last digest sent before it (so a missed day is covered),
+    at most `max_window_days` back; from the same time the day before when none was sent."""
     zone = ZoneInfo(profile.timezone)
     if not date(1971, 1, 2) <= day <= date(9998, 12, 31):
         raise InputError(f"no digest can cover {day.isoformat()}")
     end = datetime.combine(day, profile.send_at, tzinfo=zone)
     start = datetime.combine(day - timedelta(days=1), profile.send_at, tzinfo=zone)
+    if last_sent is not None and last_sent < start:
+        start = max(last_sent.astimezone(zone), end - timedelta(days=profile.max_window_days))
     return start, end
 
 

@@ -162,6 +162,7 @@ class ProfileConfig(Section):
     min_severity: Severity = 2
     categories: list[Category] = Field(default_factory=list)
     language: Literal["en", "fr", "ar"] = "en"
+    max_window_days: int = Field(default=7, ge=1, le=366)
 
     @field_validator("send_at", mode="before")
     @classmethod

@@ -221,7 +221,7 @@ def build_digest(
     parents: dict[str, str],
     now: datetime,
 ) -> tuple[Digest, Rendered]:
-    span = briefing.window(profile, day)
+    span = briefing.window(profile, day, storage.last_sent_until(profile.name, day.isoformat()))
     views = [
         StoryView(story, tuple(entries), profile.language, span[0])
         for story, entries in storage.stories_between(*span)

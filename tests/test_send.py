@@ -9,19 +9,22 @@ import json
 import socket
 import subprocess
 import sys
-import time
+import time as clock
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
 
-from digest.config import SmtpConfig
+from digest.briefing import window
+from digest.config import ProfileConfig, SmtpConfig
 from digest.outbox import deliver, enqueue
+from digest.pipeline import due_day
 from digest.storage.sqlite import SqliteStorage
 
 from .test_cli import digest
@@ -260,9 +263,9 @@ def test_a_send_killed_mid_run_then_restarted_loses_nothing(
     running = subprocess.Popen(
         command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    deadline = time.monotonic() + 60
-    while len(handler.received) < 50 and time.monotonic() < deadline:
-        time.sleep(0.005)
+    deadline = clock.monotonic() + 60
+    while len(handler.received) < 50 and clock.monotonic() < deadline:
+        clock.sleep(0.005)
     running.kill()  # SIGKILL, in the middle of the run
     running.wait()
     killed_at = len(handler.received)
@@ -277,3 +280,61 @@ def test_a_send_killed_mid_run_then_restarted_loses_nothing(
     # a second copy only for a reply lost to the kill, and then the same message
     assert len(twice) <= 1 and all(len(set(ids)) == 1 for ids in twice.values())
     print(f"killed after {killed_at} of 200; received {len(handler.received)}, twice: {twice}")
+
+
+def test_a_digest_covers_every_day_since_the_last_one_sent_up_to_a_cap() -> None:
+    profile = ProfileConfig(name="p", timezone="Asia/Beirut", send_at="06:30", max_window_days=3)
+    zone = ZoneInfo("Asia/Beirut")
+    day = date(2026, 3, 24)
+    end = datetime(2026, 3, 24, 6, 30, tzinfo=zone)
+    assert window(profile, day) == (end - timedelta(days=1), end)  # none sent yet
+    assert window(profile, day, end - timedelta(days=1)) == (end - timedelta(days=1), end)
+    missed_one = end - timedelta(days=2)
+    assert window(profile, day, missed_one) == (missed_one, end)
+    assert window(profile, day, end - timedelta(days=10)) == (end - timedelta(days=3), end)
+
+
+def test_only_a_digest_that_reached_someone_moves_the_next_window(tmp_path: Path) -> None:
+    storage = SqliteStorage(tmp_path / "d.sqlite3")
+    ends = {}
+    for day in ("2026-03-21", "2026-03-22"):
+        end = datetime.fromisoformat(f"{day}T04:30:00+00:00")
+        ends[day] = end
+        digest_id = storage.save_digest(
+            "p", day, (end - timedelta(days=1), end), end, "s", "h", "t", 0
+        )
+        enqueue(storage, digest_id, ["a@example.org"], "digest@example.org", end)
+        (row,) = storage.deliveries(digest_id)
+        status = "sent" if day == "2026-03-21" else "failed"
+        storage.record_attempt(row.id, status, "250 ok" if status == "sent" else "550 no", end)
+    assert storage.last_sent_until("p", "2026-03-24") == ends["2026-03-21"]
+    assert storage.last_sent_until("p", "2026-03-21") is None
+    assert storage.last_sent_until("other", "2026-03-24") is None
+    storage.close()
+
+
+@pytest.mark.parametrize(
+    ("zone", "send_at", "start"),
+    [
+        ("Asia/Beirut", "00:30", date(2026, 3, 27)),  # 29 March: 00:00-00:59 does not exist
+        ("Asia/Beirut", "23:30", date(2026, 10, 22)),  # 24 October: 23:00-23:59 happens twice
+        ("America/New_York", "02:30", date(2026, 3, 6)),  # 8 March: 02:00-02:59 does not exist
+        ("America/New_York", "01:30", date(2026, 10, 30)),  # 1 November: 01:00-01:59 twice
+    ],
+)
+def test_each_local_date_is_due_exactly_once_across_dst_changes(
+    zone: str, send_at: str, start: date
+) -> None:
+    profile = ProfileConfig(name="p", timezone=zone, send_at=send_at)
+    tick = datetime.combine(start, time(0, 0), tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    sent: list[date] = []
+    for _ in range(5 * 24 * 12):  # every five minutes for five days
+        day = due_day(profile, tick)
+        if day is not None and day not in sent:
+            sent.append(day)
+            # due at the first tick at or after the send time read in the zone on that date
+            planned = datetime.combine(day, profile.send_at, tzinfo=ZoneInfo(zone))
+            assert planned <= tick < planned + timedelta(minutes=5)
+        tick += timedelta(minutes=5)
+    assert sent == [start + timedelta(days=n) for n in range(len(sent))]  # every date, once
+    assert len(sent) >= 4

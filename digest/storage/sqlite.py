@@ -528,6 +528,17 @@ class SqliteStorage:
         rows = self._query("SELECT * FROM digests WHERE profile = ? AND day = ?", (profile, day))
         return _digest(rows[0]) if rows else None
 
+    def last_sent_until(self, profile: str, before_day: str) -> datetime | None:
+        """Where the window of the latest digest sent to the profile (to one recipient at least)
+        before `before_day` ended."""
+        rows = self._query(
+            """SELECT max(g.window_end) FROM digests g
+               WHERE g.profile = ? AND g.day < ? AND EXISTS (
+                   SELECT 1 FROM deliveries d WHERE d.digest_id = g.id AND d.status = 'sent')""",
+            (profile, before_day),
+        )
+        return _required_time(rows[0][0]) if rows and rows[0][0] else None
+
     # the outbox
 
     def enqueue(self, digest_id: int, messages: Sequence[tuple[str, str]], now: datetime) -> int:
