@@ -9,6 +9,7 @@ import json
 import socket
 import subprocess
 import sys
+import threading
 import time as clock
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
@@ -41,6 +42,8 @@ class Mailbox:
         self.received: list[tuple[list[str], EmailMessage]] = []
         self.refuse: set[str] = set()
         self.fail_data = 0  # the next DATA commands answered 451
+        self.drop_data = 0  # the next DATA commands get the connection closed, no reply
+        self.keep_dropped = False  # whether a dropped message was taken all the same
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
@@ -56,6 +59,12 @@ class Mailbox:
             return "451 4.3.0 try again later"
         parsed = message_from_bytes(envelope.original_content, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
+        if self.drop_data:
+            self.drop_data -= 1
+            if self.keep_dropped:
+                self.received.append((list(envelope.rcpt_tos), parsed))
+            server.transport.close()
+            return "421 closing"  # never reaches the client: the connection is gone
         self.received.append((list(envelope.rcpt_tos), parsed))
         return "250 2.0.0 queued"
 
@@ -338,3 +347,50 @@ def test_each_local_date_is_due_exactly_once_across_dst_changes(
         tick += timedelta(minutes=5)
     assert sent == [start + timedelta(days=n) for n in range(len(sent))]  # every date, once
     assert len(sent) >= 4
+
+
+class Busy(threading.Thread):
+    """A server that greets every connection with 421 and hangs up."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+
+    def run(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.sendall(b"421 4.3.2 too busy, try later\r\n")
+
+
+def test_a_421_greeting_leaves_the_messages_pending(tmp_path: Path) -> None:
+    busy = Busy()
+    busy.start()
+    storage, _ = outbox_with_digest(tmp_path / "d.sqlite3", TWO)
+    outcomes = asyncio.run(deliver(storage, smtp(busy.port), NOW))
+    busy.listener.close()
+    assert {o.status for o in outcomes} == {"pending"}
+    assert all("421" in o.reply for o in outcomes), [o.reply for o in outcomes]
+    storage.close()
+
+
+@pytest.mark.parametrize("accepted", [False, True])
+def test_a_connection_dropped_in_data_is_retried_and_copies_share_the_message_id(
+    tmp_path: Path, mailbox: tuple[Mailbox, int], accepted: bool
+) -> None:
+    handler, port = mailbox
+    handler.drop_data = 1
+    handler.keep_dropped = accepted  # True: the server took the message, the reply was lost
+    storage, _ = outbox_with_digest(tmp_path / "d.sqlite3", ["a@example.org"])
+    (first,) = asyncio.run(deliver(storage, smtp(port), NOW))
+    assert first.status == "pending" and first.reply.startswith("connection lost"), first.reply
+    assert first.retry_at is not None
+    (second,) = asyncio.run(deliver(storage, smtp(port), first.retry_at))
+    assert second.status == "sent"
+    ids = [str(message["Message-ID"]) for _, message in handler.received]
+    assert len(ids) == (2 if accepted else 1) and len(set(ids)) == 1
+    storage.close()
