@@ -140,6 +140,7 @@ class SmtpConfig(Section):
     username: str = ""
     password_env: str = "DIGEST_SMTP_PASSWORD"
     from_addr: Email = "digest@example.org"
+    ca_file: Path | None = None
 
     @field_validator("password_env")
     @classmethod
@@ -295,7 +296,10 @@ def validate(
     database = config.storage.database
     if not database.is_absolute():
         database = (base_dir / database).resolve()
-    return config.model_copy(update={"storage": StorageConfig(database=database)})
+    smtp = config.smtp
+    if smtp.ca_file is not None and not smtp.ca_file.is_absolute():
+        smtp = smtp.model_copy(update={"ca_file": (base_dir / smtp.ca_file).resolve()})
+    return config.model_copy(update={"storage": StorageConfig(database=database), "smtp": smtp})
 
 
 def apply_env_overrides(

@@ -14,6 +14,7 @@ broke after the end of DATA, RFC 1047) can give a second copy, with the same Mes
 from __future__ import annotations
 
 import random
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -76,6 +77,11 @@ async def deliver(storage: Storage, smtp: SmtpConfig, now: datetime) -> list[Out
             if client is None:
                 try:
                     client = await _connect(smtp)
+                except aiosmtplib.SMTPAuthenticationError as exc:
+                    reply = f"login as {smtp.username!r} refused: {exc.code} {exc.message}"
+                    for waiting in due[position:]:
+                        outcomes.append(_record(storage, waiting, False, reply, now))
+                    break
                 except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
                     reply = f"cannot reach {smtp.host}:{smtp.port}: {_describe(exc)}"
                     for waiting in due[position:]:
@@ -104,11 +110,24 @@ async def _connect(smtp: SmtpConfig) -> aiosmtplib.SMTP:
         use_tls=smtp.tls,
         start_tls=smtp.starttls and not smtp.tls,
         timeout=SMTP_TIMEOUT_S,
+        tls_context=_tls_context(smtp) if smtp.tls or smtp.starttls else None,
     )
-    await client.connect()
-    if smtp.username:
-        await client.login(smtp.username, password or "")
+    try:
+        await client.connect()
+        if smtp.username:
+            await client.login(smtp.username, password or "")
+    except BaseException:
+        client.close()  # a refused login or certificate leaves no socket behind
+        raise
     return client
+
+
+def _tls_context(smtp: SmtpConfig) -> ssl.SSLContext:
+    """Certificates checked against the system's authorities, or those of `ca_file`."""
+    try:
+        return ssl.create_default_context(cafile=smtp.ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise DeliveryError(f"smtp.ca_file {smtp.ca_file}: {exc}") from None
 
 
 async def _send_one(

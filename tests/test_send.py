@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -20,7 +21,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import trustme
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 from digest.briefing import window
 from digest.config import ProfileConfig, SmtpConfig
@@ -394,3 +397,82 @@ def test_a_connection_dropped_in_data_is_retried_and_copies_share_the_message_id
     ids = [str(message["Message-ID"]) for _, message in handler.received]
     assert len(ids) == (2 if accepted else 1) and len(set(ids)) == 1
     storage.close()
+
+
+@pytest.fixture(scope="module")
+def authority() -> trustme.CA:
+    return trustme.CA()
+
+
+def tls_server(handler: Mailbox, authority: trustme.CA, implicit: bool) -> tuple[Controller, int]:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    port = free_port()
+
+    def check(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        good = data.login == b"digest" and data.password == b"s3cret"
+        return AuthResult(success=good, handled=False)
+
+    if implicit:
+        controller = Controller(
+            handler,
+            hostname="127.0.0.1",
+            port=port,
+            ssl_context=context,
+            authenticator=check,
+            auth_require_tls=False,
+        )
+    else:
+        controller = Controller(
+            handler,
+            hostname="127.0.0.1",
+            port=port,
+            tls_context=context,
+            require_starttls=True,
+            authenticator=check,
+        )
+    controller.start()
+    return controller, port
+
+
+@pytest.mark.parametrize("implicit", [False, True])
+def test_tls_and_starttls_with_login_and_a_private_authority(
+    tmp_path: Path, authority: trustme.CA, implicit: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler = Mailbox()
+    controller, port = tls_server(handler, authority, implicit)
+    ca_file = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(ca_file))
+    monkeypatch.setenv("DIGEST_SMTP_PASSWORD", "s3cret")
+    settings = SmtpConfig(
+        host="127.0.0.1",
+        port=port,
+        tls=implicit,
+        starttls=not implicit,
+        username="digest",
+        from_addr="digest@example.org",
+        ca_file=ca_file,
+    )
+    try:
+        storage, _ = outbox_with_digest(tmp_path / "d.sqlite3", ["a@example.org"])
+        (outcome,) = asyncio.run(deliver(storage, settings, NOW))
+        assert outcome.status == "sent", outcome.reply
+        assert len(handler.received) == 1
+        storage.close()
+
+        # a certificate no trusted authority signed is refused, and nothing is sent
+        untrusted = settings.model_copy(update={"ca_file": None})
+        storage, _ = outbox_with_digest(tmp_path / "e.sqlite3", ["b@example.org"])
+        (outcome,) = asyncio.run(deliver(storage, untrusted, NOW))
+        assert outcome.status == "pending" and "certificate" in outcome.reply.lower()
+        storage.close()
+
+        # a wrong password says so
+        monkeypatch.setenv("DIGEST_SMTP_PASSWORD", "wrong")
+        storage, _ = outbox_with_digest(tmp_path / "f.sqlite3", ["c@example.org"])
+        (outcome,) = asyncio.run(deliver(storage, settings, NOW))
+        assert outcome.status == "pending" and "login as 'digest' refused: 535" in outcome.reply
+        storage.close()
+        assert len(handler.received) == 1
+    finally:
+        controller.stop()
