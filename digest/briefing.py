@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -87,6 +88,19 @@ def assemble(
         early_warning=tuple(early),
         governorates=_group(incidents),
         items_considered=items_considered,
+    )
+
+
+def trimmed(digest: Digest, keep: int) -> Digest:
+    """The digest with only its `keep` highest-ranked incident stories (early warnings stay)."""
+    ranked = sorted(
+        (view for g in digest.governorates for d in g.districts for view in d.stories),
+        key=rank_key,
+    )
+    return replace(
+        digest,
+        governorates=_group(ranked[:keep]),
+        omitted=digest.omitted + max(0, len(ranked) - keep),
     )
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import css_inline
 from jinja2 import (
     ChoiceLoader,
     Environment,
@@ -22,10 +23,13 @@ from jinja2 import (
     select_autoescape,
 )
 
+from digest import briefing
 from digest.resources import templates_dir
 from digest.signals.categories import LABELS
 from digest.types import Casualties, Digest, Location, Rendered, StoryView
 
+MAX_HTML_BYTES = 95_000
+_INLINER = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
 SEVERITY_LABELS = {0: "none", 1: "low", 2: "moderate", 3: "high", 4: "critical"}
 SNIPPET_CHARS = 160
 
@@ -152,8 +156,26 @@ def context(digest: Digest, **extra: Any) -> dict[str, Any]:
 
 
 def render(digest: Digest, env: Environment, **extra: Any) -> Rendered:
+    """HTML with its stylesheet inlined (mail clients drop <style>), and text. A digest whose
+    HTML would pass MAX_HTML_BYTES (Gmail clips messages past about 100 KB) keeps its most
+    severe and recent stories and says how many more the archive has."""
+    rendered = _render(digest, env, **extra)
+    if len(rendered.html.encode()) <= MAX_HTML_BYTES:
+        return rendered
+    fits, low, high = None, 0, digest.story_count - 1
+    while low <= high:
+        keep = (low + high) // 2
+        attempt = _render(briefing.trimmed(digest, keep), env, **extra)
+        if len(attempt.html.encode()) <= MAX_HTML_BYTES:
+            fits, low = attempt, keep + 1
+        else:
+            high = keep - 1
+    return fits or _render(briefing.trimmed(digest, 0), env, **extra)
+
+
+def _render(digest: Digest, env: Environment, **extra: Any) -> Rendered:
     values = context(digest, **extra)
-    html = env.get_template("digest.html.j2").render(values)
+    html = _INLINER.inline(env.get_template("digest.html.j2").render(values))
     text = env.get_template("digest.txt.j2").render(values)
     return Rendered(subject=values["subject"], text=_tidy_text(text), html=html)
 

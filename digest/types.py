@@ -241,6 +241,7 @@ class Digest:
     early_warning: tuple[StoryView, ...]
     governorates: tuple[GovernorateSection, ...]
     items_considered: int
+    omitted: int = 0  # stories left out to keep the email under its size limit
 
     @property
     def story_count(self) -> int:

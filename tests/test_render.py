@@ -15,7 +15,17 @@ from digest import render
 from digest.briefing import assemble, window
 from digest.config import ProfileConfig
 from digest.demo import run_demo
-from digest.types import Digest
+from digest.sources.normalise import content_hash
+from digest.types import (
+    AssessedItem,
+    Assessment,
+    Digest,
+    Item,
+    Location,
+    Story,
+    StoryMember,
+    StoryView,
+)
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -77,3 +87,51 @@ def test_user_templates_override_defaults_and_can_extend_them(tmp_path: Path) ->
     )
     rendered = render.render(digest, render.environment(tmp_path))
     assert rendered.text.startswith("OFFICE COPY\nSECURITY DIGEST - p")
+
+
+def test_a_huge_day_keeps_the_most_severe_stories_under_the_size_limit() -> None:
+    profile = ProfileConfig(name="busy", min_severity=1)
+    span = window(profile, date(2026, 3, 24))
+    place = Location("Tyre", "Tyre", "LB", "South", "LB6", "Tyre", "LB63", 33.27, 35.2, "district")
+    views = []
+    for number in range(600):
+        severity = 4 if number % 100 == 0 else 1 + number % 3
+        title = f"Shelling reported near village {number} " + "long words " * 20
+        when = span[0].astimezone(UTC).replace(minute=number % 60)
+        item = Item(
+            f"i{number}",
+            "Wire",
+            None,
+            f"https://wire.example/{number}",
+            title,
+            title,
+            "",
+            None,
+            when,
+            when,
+            content_hash(title, ""),
+        )
+        assessment = Assessment(f"i{number}", "en", True, severity, ("shelling",), (place,), ())
+        story = Story(
+            f"s{number}",
+            (StoryMember(f"i{number}", "first report"),),
+            when,
+            when,
+            severity,
+            ("shelling",),
+            place,
+        )
+        views.append(StoryView(story, (AssessedItem(item, assessment),)))
+    digest = assemble(profile, span, views, 600)
+    rendered = render.render(digest, render.environment())
+    assert len(rendered.html.encode()) <= render.MAX_HTML_BYTES
+    assert "did not fit in this email" in rendered.html and "did not fit" in rendered.text
+    shown = [v for v in views if f"village {v.story.id[1:]} " in rendered.html]
+    assert 50 < len(shown) < 600
+    assert (
+        all(v.story.severity == 4 for v in views[::100] if v in shown)
+        and len([v for v in views[::100] if v in shown]) == 6
+    )  # every critical story kept
+    assert min(v.story.severity for v in shown) >= max(
+        v.story.severity for v in views if v not in shown
+    )
