@@ -75,6 +75,7 @@ def assemble(
     views: Iterable[StoryView],
     items_considered: int,
     parents: dict[str, str] | None = None,
+    daily: dict[str, float] | None = None,
 ) -> Digest:
     """`parents` maps admin-2 P-codes to their admin-1, so a profile's regions include children."""
     chosen = [v for v in views if wanted(v, profile, parents or {})]
@@ -88,7 +89,27 @@ def assemble(
         early_warning=tuple(early),
         governorates=_group(incidents),
         items_considered=items_considered,
+        baseline=daily or {},
     )
+
+
+BASELINE_DAYS = 7
+
+
+def baseline(
+    profile: ProfileConfig,
+    before: Iterable[StoryView],
+    parents: dict[str, str] | None = None,
+) -> dict[str, float]:
+    """Incidents a day per district over the BASELINE_DAYS of stories `before` the window, as
+    the profile selects them: what today's count is compared with."""
+    counts: dict[str, int] = defaultdict(int)
+    for view in before:
+        if wanted(view, profile, parents or {}) and not is_warning(view):
+            _, pcode = _district(view.story.primary)
+            if pcode:
+                counts[pcode] += 1
+    return {pcode: count / BASELINE_DAYS for pcode, count in counts.items()}
 
 
 def trimmed(digest: Digest, keep: int) -> Digest:

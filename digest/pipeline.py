@@ -226,7 +226,14 @@ def build_digest(
         StoryView(story, tuple(entries), profile.language, span[0])
         for story, entries in storage.stories_between(*span)
     ]
-    digest = briefing.assemble(profile, span, views, storage.count_items(*span), parents)
+    before = [
+        StoryView(story, tuple(entries))
+        for story, entries in storage.stories_between(
+            span[0] - timedelta(days=briefing.BASELINE_DAYS), span[0]
+        )
+    ]
+    daily = briefing.baseline(profile, before, parents)
+    digest = briefing.assemble(profile, span, views, storage.count_items(*span), parents, daily)
     rendered = render.render(digest, env)
     storage.save_digest(
         profile.name,

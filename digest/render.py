@@ -129,11 +129,36 @@ def summary_line(digest: Digest) -> str:
         text = f"{digest.story_count} {noun}"
         if busiest is not None and len(busiest.stories) > 1:
             text += f", {len(busiest.stories)} in {busiest.name}"
+            text += _against_baseline(
+                len(busiest.stories), digest.baseline.get(busiest.pcode or "")
+            )
         parts.append(text)
     if digest.early_warning:
         count = len(digest.early_warning)
-        parts.append(f"{count} early warning{'s' if count != 1 else ''}")
+        text = f"{count} early warning{'s' if count != 1 else ''}"
+        evacuations = list(
+            dict.fromkeys(
+                where(v.story.primary)
+                for v in digest.early_warning
+                if "evacuation" in v.story.categories and v.story.primary
+            )
+        )
+        if evacuations:
+            text += f", evacuation in {' and '.join(evacuations[:3])}"
+        parts.append(text)
     return "; ".join(parts) + "."
+
+
+def _against_baseline(today: int, daily: float | None) -> str:
+    """Today's count against the daily average before: "(3x its 7-day average)" when well
+    above it, "(none in the 7 days before)" when there was none."""
+    if not daily:
+        return f" (none in the {briefing.BASELINE_DAYS} days before)"
+    ratio = today / daily
+    if ratio < 1.5:
+        return ""
+    times = f"{ratio:.1f}".removesuffix(".0")
+    return f" ({times}x its {briefing.BASELINE_DAYS}-day average)"
 
 
 def subject(digest: Digest) -> str:

@@ -7,6 +7,7 @@ SourceConfig -(fetch)-> Fetched | NotModified -(parse)-> RawItem -(normalise)-> 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -242,6 +243,8 @@ class Digest:
     governorates: tuple[GovernorateSection, ...]
     items_considered: int
     omitted: int = 0  # stories left out to keep the email under its size limit
+    # incidents a day in each district (admin-2 P-code) over the BASELINE_DAYS before the window
+    baseline: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def story_count(self) -> int:

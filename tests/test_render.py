@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from digest import render
-from digest.briefing import assemble, window
+from digest.briefing import assemble, baseline, window
 from digest.config import ProfileConfig
 from digest.demo import run_demo
 from digest.sources.normalise import content_hash
@@ -135,3 +135,47 @@ def test_a_huge_day_keeps_the_most_severe_stories_under_the_size_limit() -> None
     assert min(v.story.severity for v in shown) >= max(
         v.story.severity for v in views if v not in shown
     )
+
+
+def views_in(
+    pcode: str, count: int, categories: tuple[str, ...] = ("shelling",)
+) -> list[StoryView]:
+    place = Location("X", "X", "LB", "South", "LB6", "Tyre", pcode, None, None, "district")
+    span = window(ProfileConfig(name="p"), date(2026, 3, 24))
+    views = []
+    for number in range(count):
+        when = span[0]
+        item = Item(f"{pcode}{number}", "W", None, None, "t", "t", "", None, when, when, "h")
+        assessment = Assessment(item.id, "en", True, 3, categories, (place,), ())
+        story = Story(
+            item.id, (StoryMember(item.id, "first report"),), when, when, 3, categories, place
+        )
+        views.append(StoryView(story, (AssessedItem(item, assessment),)))
+    return views
+
+
+@pytest.mark.parametrize(
+    ("before", "expected"),
+    [
+        (7, "3 incidents, 3 in Tyre (3x its 7-day average)"),
+        (0, "3 incidents, 3 in Tyre (none in the 7 days before)"),
+        (14, "3 incidents, 3 in Tyre (1.5x its 7-day average)"),
+        (21, "3 incidents, 3 in Tyre."),
+    ],
+)
+def test_the_top_line_compares_the_busiest_district_with_its_week(
+    before: int, expected: str
+) -> None:
+
+    profile = ProfileConfig(name="p", min_severity=1)
+    span = window(profile, date(2026, 3, 24))
+    daily = baseline(profile, views_in("LB63", before))
+    digest = assemble(profile, span, views_in("LB63", 3), 10, None, daily)
+    assert render.summary_line(digest).startswith(expected)
+
+
+def test_the_top_line_names_where_evacuations_were_ordered() -> None:
+    profile = ProfileConfig(name="p", min_severity=1)
+    span = window(profile, date(2026, 3, 24))
+    digest = assemble(profile, span, views_in("LB63", 1, ("evacuation",)), 10)
+    assert render.summary_line(digest) == "1 early warning, evacuation in X, Tyre."
