@@ -90,6 +90,7 @@ def assemble(
         governorates=_group(incidents),
         items_considered=items_considered,
         baseline=daily or {},
+        language=profile.language,
     )
 
 

@@ -27,6 +27,7 @@ from digest import briefing
 from digest.resources import templates_dir
 from digest.signals.categories import LABELS
 from digest.types import Casualties, Digest, Location, Rendered, StoryView
+from digest.wording import count, date_text, say
 
 MAX_HTML_BYTES = 95_000
 _INLINER = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
@@ -55,16 +56,24 @@ def environment(user_templates: Path | None = None) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["label"] = lambda code: LABELS.get(code, code)
-    env.filters["severity_label"] = lambda level: SEVERITY_LABELS.get(level, str(level))
+    env.filters["label"] = label
+    env.filters["severity_label"] = severity_label
     env.filters["snippet"] = snippet
     env.filters["where"] = where
     env.filters["toll"] = toll
     return env
 
 
-def local(moment: datetime, zone: str, fmt: str = "%d %b %H:%M") -> str:
-    return moment.astimezone(ZoneInfo(zone)).strftime(fmt)
+def local(moment: datetime, zone: str, fmt: str = "%d %b %H:%M", language: str = "en") -> str:
+    return date_text(moment.astimezone(ZoneInfo(zone)), fmt, language)
+
+
+def label(code: str, language: str = "en") -> str:
+    return say(LABELS.get(code, code), language)
+
+
+def severity_label(level: int, language: str = "en") -> str:
+    return say(SEVERITY_LABELS.get(level, str(level)), language)
 
 
 def snippet(view: StoryView) -> Snippet:
@@ -91,14 +100,14 @@ def snippet(view: StoryView) -> Snippet:
     return Snippet(before, text[first.start : first.end], after)
 
 
-def toll(casualties: Casualties) -> str:
+def toll(casualties: Casualties, language: str = "en") -> str:
     """ "3 killed, 4 injured", leaving out a figure no report gives."""
     parts = []
     if casualties.killed:
-        parts.append(f"{casualties.killed} killed")
+        parts.append(say("{count} killed", language, count=casualties.killed))
     if casualties.injured:
-        parts.append(f"{casualties.injured} injured")
-    return ", ".join(parts)
+        parts.append(say("{count} injured", language, count=casualties.injured))
+    return ("، " if language == "ar" else ", ").join(parts)
 
 
 def where(location: Location) -> str:
@@ -114,10 +123,14 @@ def _shorten(text: str, limit: int) -> str:
 
 def summary_line(digest: Digest) -> str:
     """The day at a glance: how many stories, where most, how many early warnings."""
+    lang = digest.language
     if not digest.items_considered:
-        return "No reports were received in this window: check that the sources are being read."
+        return say(
+            "No reports were received in this window: check that the sources are being read.",
+            lang,
+        )
     if not digest.story_count and not digest.early_warning:
-        return "Quiet day: no incident above the profile's threshold was reported."
+        return say("Quiet day: no incident above the profile's threshold was reported.", lang)
     parts = []
     if digest.story_count:
         busiest = max(
@@ -125,17 +138,16 @@ def summary_line(digest: Digest) -> str:
             key=lambda d: len(d.stories),
             default=None,
         )
-        noun = "incident" if digest.story_count == 1 else "incidents"
-        text = f"{digest.story_count} {noun}"
+        text = count("1 incident", "{count} incidents", digest.story_count, lang)
         if busiest is not None and len(busiest.stories) > 1:
-            text += f", {len(busiest.stories)} in {busiest.name}"
-            text += _against_baseline(
-                len(busiest.stories), digest.baseline.get(busiest.pcode or "")
+            text += say(
+                ", {count} in {place}", lang, count=len(busiest.stories), place=busiest.name
             )
+            usual = digest.baseline.get(busiest.pcode or "")
+            text += _against_baseline(len(busiest.stories), usual, lang)
         parts.append(text)
     if digest.early_warning:
-        count = len(digest.early_warning)
-        text = f"{count} early warning{'s' if count != 1 else ''}"
+        text = count("1 early warning", "{count} early warnings", len(digest.early_warning), lang)
         evacuations = list(
             dict.fromkeys(
                 where(v.story.primary)
@@ -144,34 +156,55 @@ def summary_line(digest: Digest) -> str:
             )
         )
         if evacuations:
-            text += f", evacuation in {' and '.join(evacuations[:3])}"
+            places = say(" and ", lang).join(evacuations[:3])
+            text += say(", evacuation in {places}", lang, places=places)
         parts.append(text)
-    return "; ".join(parts) + "."
+    return ("؛ " if lang == "ar" else "; ").join(parts) + "."
 
 
-def _against_baseline(today: int, daily: float | None) -> str:
+def _against_baseline(today: int, daily: float | None, language: str) -> str:
     """Today's count against the daily average before: "(3x its 7-day average)" when well
     above it, "(none in the 7 days before)" when there was none."""
+    days = briefing.BASELINE_DAYS
     if not daily:
-        return f" (none in the {briefing.BASELINE_DAYS} days before)"
+        return say(" (none in the {days} days before)", language, days=days)
     ratio = today / daily
     if ratio < 1.5:
         return ""
     times = f"{ratio:.1f}".removesuffix(".0")
-    return f" ({times}x its {briefing.BASELINE_DAYS}-day average)"
+    return say(" ({times}x its {days}-day average)", language, times=times, days=days)
 
 
 def subject(digest: Digest) -> str:
-    day = local(digest.window_end, digest.timezone, "%a %d %b %Y")
-    return f"Security digest {digest.profile}, {day}: {summary_line(digest).rstrip('.')}"
+    day = local(digest.window_end, digest.timezone, "%a %d %b %Y", digest.language)
+    summary = summary_line(digest).rstrip(".")
+    return say(
+        "Security digest {profile}, {day}: {summary}",
+        digest.language,
+        profile=digest.profile,
+        day=day,
+        summary=summary,
+    )
 
 
 def context(digest: Digest, **extra: Any) -> dict[str, Any]:
+    lang = digest.language
+
     def when(moment: datetime, fmt: str = "%d %b %H:%M") -> str:
-        return local(moment, digest.timezone, fmt)
+        return local(moment, digest.timezone, fmt, lang)
+
+    def words(text: str, **values: object) -> str:
+        return say(text, lang, **values)
+
+    def sources(number: int) -> str:
+        return count("1 source", "{count} sources", number, lang)
 
     return {
         "digest": digest,
+        "lang": lang,
+        "rtl": lang == "ar",
+        "_": words,
+        "sources_count": sources,
         "subject": subject(digest),
         "summary": summary_line(digest),
         "when": when,

@@ -243,6 +243,7 @@ class Digest:
     governorates: tuple[GovernorateSection, ...]
     items_considered: int
     omitted: int = 0  # stories left out to keep the email under its size limit
+    language: str = "en"  # of the headings
     # incidents a day in each district (admin-2 P-code) over the BASELINE_DAYS before the window
     baseline: Mapping[str, float] = field(default_factory=dict)
 

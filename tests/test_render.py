@@ -179,3 +179,43 @@ def test_the_top_line_names_where_evacuations_were_ordered() -> None:
     span = window(profile, date(2026, 3, 24))
     digest = assemble(profile, span, views_in("LB63", 1, ("evacuation",)), 10)
     assert render.summary_line(digest) == "1 early warning, evacuation in X, Tyre."
+
+
+@pytest.mark.parametrize(
+    ("language", "words", "english"),
+    [
+        (
+            "fr",
+            ["Alerte précoce", "signalé le", "mardi 24 mars 2026", "Bulletin de sécurité"],
+            ["Early warning", "first seen", "Tuesday"],
+        ),
+        (
+            "ar",
+            ["إنذار مبكر", "أول ظهور", "الثلاثاء 24 آذار 2026", "النشرة الأمنية"],
+            ["Early warning", "first seen", "Tuesday"],
+        ),
+    ],
+)
+def test_headings_come_in_the_profiles_language(
+    demo: Path, language: str, words: list[str], english: list[str]
+) -> None:
+    from digest.pipeline import build_digest, region_parents
+    from digest.signals.gazetteer import Gazetteer
+    from digest.storage.sqlite import SqliteStorage
+
+    storage = SqliteStorage(demo / "digest.sqlite3")
+    profile = ProfileConfig(name="office", language=language, min_severity=2)
+    now = datetime(2026, 3, 24, 5, 0, tzinfo=UTC)
+    parents = region_parents(Gazetteer.load())
+    _, rendered = build_digest(
+        storage, profile, date(2026, 3, 24), render.environment(), parents, now
+    )
+    storage.close()
+    for text in (rendered.html.casefold(), rendered.text.casefold()):
+        for word in words:
+            assert word.casefold() in text, word
+        for word in english:
+            assert word.casefold() not in text, word
+    assert f'<html lang="{language}"' in rendered.html
+    assert ('dir="rtl"' in rendered.html.split(">", 3)[1]) == (language == "ar")
+    assert words[-1] in rendered.subject
