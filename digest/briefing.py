@@ -32,7 +32,7 @@ def window(
         raise InputError(f"no digest can cover {day.isoformat()}")
     end = datetime.combine(day, profile.send_at, tzinfo=zone)
     start = datetime.combine(day - timedelta(days=1), profile.send_at, tzinfo=zone)
-    if last_sent is not None and last_sent < start:
+    if last_sent is not None and last_sent < end:  # also when send_at moved: no overlap
         start = max(last_sent.astimezone(zone), end - timedelta(days=profile.max_window_days))
     return start, end
 
@@ -114,15 +114,20 @@ def baseline(
 
 
 def trimmed(digest: Digest, keep: int) -> Digest:
-    """The digest with only its `keep` highest-ranked incident stories (early warnings stay)."""
-    ranked = sorted(
+    """The digest with only its `keep` most important stories: early warnings first, then
+    incidents by rank."""
+    incidents = sorted(
         (view for g in digest.governorates for d in g.districts for view in d.stories),
         key=rank_key,
     )
+    warnings = digest.early_warning[:keep]
+    kept = incidents[: max(0, keep - len(warnings))]
+    left_out = len(digest.early_warning) - len(warnings) + len(incidents) - len(kept)
     return replace(
         digest,
-        governorates=_group(ranked[:keep]),
-        omitted=digest.omitted + max(0, len(ranked) - keep),
+        early_warning=warnings,
+        governorates=_group(kept),
+        omitted=digest.omitted + left_out,
     )
 
 

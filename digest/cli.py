@@ -19,8 +19,11 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from digest import __version__, outbox, pipeline
+from digest import __version__, briefing, outbox, pipeline
 from digest import config as configuration
+from digest.alerts.match import matches
+from digest.alerts.rules import RuleError
+from digest.alerts.rules import parse as parse_rule
 from digest.errors import ConfigError, DigestError, InputError
 from digest.jsonl import cluster_lines
 from digest.mail import build_message
@@ -119,8 +122,16 @@ def parser() -> argparse.ArgumentParser:
 
     for verb, what in NOT_YET.items():
         verbs.add_parser(verb, parents=[common], help=f"{what} (not built yet)")
-    alerts = verbs.add_parser("alerts", parents=[common], help="keyword alerts (not built yet)")
-    alerts.add_argument("rest", nargs=argparse.REMAINDER)
+    alerts = verbs.add_parser("alerts", parents=[common], help="keyword alert rules")
+    alert_actions = alerts.add_subparsers(
+        dest="action", required=True, metavar="ACTION", parser_class=UsageError
+    )
+    trial = alert_actions.add_parser(
+        "test", parents=[common], help="the stored items a rule matches, and why"
+    )
+    trial.add_argument("query", help="a rule, e.g. 'category:evacuation AND place:Tyre'")
+    trial.add_argument("--days", type=_days, default=7.0, help="items of the last N days")
+    trial.add_argument("--limit", type=int, default=50, help="show at most N matches")
     return root
 
 
@@ -139,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = HANDLERS.get(args.verb)
     try:
         if handler is None:
-            what = NOT_YET.get(args.verb, "keyword alerts")
+            what = NOT_YET[args.verb]
             raise DigestError(
                 f"{what} is not built yet in digest {__version__} (see README, Status)"
             )
@@ -429,31 +440,55 @@ def cmd_stories(args: argparse.Namespace) -> int:
     return 0
 
 
+def _send(
+    args: argparse.Namespace,
+    config: configuration.DigestConfig,
+    profiles: list[configuration.ProfileConfig],
+    storage: Storage,
+    parents: dict[str, str],
+) -> list[outbox.Outcome]:
+    now = datetime.now(UTC)
+    for profile in profiles:
+        day = args.date or pipeline.due_day(profile, now)
+        if day is None:
+            print(
+                f"{profile.name}: not due yet (sends at {profile.send_at:%H:%M} {profile.timezone})"
+            )
+            continue
+        due = briefing.window(profile, day)[1]
+        if due > now:
+            raise InputError(
+                f"the digest of {profile.name} for {day} covers reports until "
+                f"{due:%Y-%m-%d %H:%M %Z}: it cannot be sent before then"
+            )
+        if not profile.recipients:
+            print(f"{profile.name}: no recipients configured", file=sys.stderr)
+            continue
+        added = pipeline.queue_digest(
+            storage, profile, day, environment(), parents, config.smtp.from_addr, now
+        )
+        print(f"{profile.name} {day.isoformat()}: {added} message(s) queued")
+    # only messages the configuration still asks for: a removed recipient gets no retries
+    asked = {(p.name, r) for p in profiles for r in p.recipients}
+    return asyncio.run(
+        outbox.deliver(
+            storage, config.smtp, now, lambda d: (d.digest.profile, d.recipient) in asked
+        )
+    )
+
+
 def cmd_send(args: argparse.Namespace) -> int:
     """Queue the due digests, then try every due message of the outbox once. Exit 0 when every
     message tried was sent, 1 when one failed or waits for a retry (so that cron notices)."""
     config = _config(args)
     profiles = [config.profile(args.profile)] if args.profile else config.profiles
+    if not profiles:
+        raise InputError("no [[profiles]] in the configuration: nothing to send")
     parents = pipeline.region_parents(Gazetteer.load())
     storage = _storage(config)
     try:
-        now = datetime.now(UTC)
-        for profile in profiles:
-            day = args.date or pipeline.due_day(profile, now)
-            if day is None:
-                print(
-                    f"{profile.name}: not due yet (sends at {profile.send_at:%H:%M} "
-                    f"{profile.timezone})"
-                )
-                continue
-            if not profile.recipients:
-                print(f"{profile.name}: no recipients configured", file=sys.stderr)
-                continue
-            added = pipeline.queue_digest(
-                storage, profile, day, environment(), parents, config.smtp.from_addr, now
-            )
-            print(f"{profile.name} {day.isoformat()}: {added} message(s) queued")
-        outcomes = asyncio.run(outbox.deliver(storage, config.smtp, now))
+        with outbox.sending_lock(config.storage.database):
+            outcomes = _send(args, config, profiles, storage, parents)
     finally:
         storage.close()
     for outcome in outcomes:
@@ -471,6 +506,37 @@ def cmd_send(args: argparse.Namespace) -> int:
     counts = Counter(outcome.status for outcome in outcomes)
     print(f"{counts['sent']} sent, {counts['pending']} to retry, {counts['failed']} failed.")
     return 0 if counts["sent"] == len(outcomes) else 1
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    try:
+        rule = parse_rule(args.query)
+    except RuleError as exc:
+        pointer = " " * (exc.position + 2) + "^"
+        raise InputError(f"the rule does not parse, {exc}\n  {args.query}\n{pointer}") from None
+    config = _config(args)
+    storage = _storage(config)
+    try:
+        now = datetime.now(UTC)
+        entries = storage.assessed_items(now - timedelta(days=args.days), now + timedelta(days=1))
+    finally:
+        storage.close()
+    found = 0
+    for entry in sorted(entries, key=lambda e: e.item.published, reverse=True):
+        reasons = matches(rule, entry)
+        if reasons is None:
+            continue
+        found += 1
+        if found <= args.limit:
+            item = entry.item
+            print(
+                f"{item.published:%Y-%m-%d %H:%M}  {item.source}  "
+                f"sev {entry.assessment.severity}  {item.title}"
+            )
+            print(f"    why: {'; '.join(reasons) or 'nothing it must not have'}")
+    shown = f" (the first {args.limit} shown)" if found > args.limit else ""
+    print(f"{found} of {len(entries)} items of the last {args.days:g} day(s) match {rule}{shown}.")
+    return 0
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -515,5 +581,6 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "cluster": cmd_cluster,
     "stories": cmd_stories,
     "send": cmd_send,
+    "alerts": cmd_alerts,
     "build": cmd_build,
 }

@@ -29,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from digest.alerts.rules import parse as parse_rule
 from digest.errors import ConfigError
 from digest.resources import bundled_config
 from digest.signals.categories import CATEGORY_CODES
@@ -178,6 +179,12 @@ class AlertConfig(Section):
     query: str = Field(min_length=1)
     min_severity: Severity = 0
     recipients: list[Email] = Field(default_factory=list)
+
+    @field_validator("query")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        parse_rule(value)  # a RuleError says where and what was expected
+        return value
 
 
 class WebConfig(Section):

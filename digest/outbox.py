@@ -5,7 +5,7 @@ A message is built from the stored digest, with the row's Message-ID and the tim
 as its Date, so every attempt sends the same message. Each recipient gets a transaction of its
 own: a permanent refusal (5xx) for one does not hold up the others. Temporary failures (4xx, a
 server that cannot be reached, a connection lost) leave the row pending with a later
-`next_attempt_at` (exponential backoff with jitter) until MAX_ATTEMPTS. The row is updated the
+`next_attempt_at` (exponential backoff with jitter) until GIVE_UP_AFTER. The row is updated the
 moment the server replies, so a process killed at any point, then restarted, sends every pending
 message once and never resends a confirmed one; only a reply lost in flight (the connection
 broke after the end of DATA, RFC 1047) can give a second copy, with the same Message-ID.
@@ -13,27 +13,33 @@ broke after the end of DATA, RFC 1047) can give a second copy, with the same Mes
 
 from __future__ import annotations
 
+import fcntl
 import random
 import ssl
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
 
 import aiosmtplib
 
 from digest.config import SmtpConfig
-from digest.errors import DeliveryError
+from digest.errors import DeliveryError, StorageError
 from digest.mail import build_message
 from digest.storage import Storage
 from digest.storage.base import Delivery
 from digest.types import Rendered
 
-MAX_ATTEMPTS = 8
+GIVE_UP_AFTER = timedelta(hours=24)  # a message still not accepted a day after it was queued
 FIRST_RETRY = timedelta(minutes=1)  # doubling after each failure
 LONGEST_WAIT = timedelta(hours=1)
-SMTP_TIMEOUT_S = 60.0
+SMTP_TIMEOUT_S = 60.0  # connecting and each command
+DATA_TIMEOUT_S = 600.0  # the reply to the end of DATA (RFC 5321 4.5.3.2.6: 10 minutes)
+RECORD_TRIES = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +54,17 @@ def enqueue(
     storage: Storage, digest_id: int, recipients: Sequence[str], sender: str, now: datetime
 ) -> int:
     """Queue a digest for its recipients; each new row gets its Message-ID now, once."""
-    domain = sender.rsplit("@", 1)[-1]
+    domain = _ascii_domain(sender.rsplit("@", 1)[-1])
     return storage.enqueue(
         digest_id, [(recipient, make_msgid(domain=domain)) for recipient in recipients], now
     )
+
+
+def _ascii_domain(domain: str) -> str:
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return "digest.invalid"
 
 
 def message_for(delivery: Delivery, sender: str) -> EmailMessage:
@@ -67,9 +80,32 @@ def message_for(delivery: Delivery, sender: str) -> EmailMessage:
     )
 
 
-async def deliver(storage: Storage, smtp: SmtpConfig, now: datetime) -> list[Outcome]:
-    """Try every due message of the outbox once."""
-    due = storage.due_deliveries(now)
+@contextmanager
+def sending_lock(database: Path) -> Iterator[None]:
+    """One sender at a time per database: two would both take the same pending rows."""
+    path = database.with_name(database.name + ".send.lock")
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DeliveryError(
+                f"another digest send is running on {database} (lock {path}); try again later"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+async def deliver(
+    storage: Storage,
+    smtp: SmtpConfig,
+    now: datetime,
+    wanted: Callable[[Delivery], bool] = lambda delivery: True,
+) -> list[Outcome]:
+    """Try every due message of the outbox once (those `wanted`: the configuration's profiles
+    and recipients)."""
+    due = [delivery for delivery in storage.due_deliveries(now) if wanted(delivery)]
     outcomes: list[Outcome] = []
     client: aiosmtplib.SMTP | None = None
     try:
@@ -137,12 +173,14 @@ async def _send_one(
     message = message_for(delivery, sender)
     try:
         refused, reply = await client.send_message(
-            message, sender=sender, recipients=[delivery.recipient]
+            message, sender=sender, recipients=[delivery.recipient], timeout=DATA_TIMEOUT_S
         )
     except aiosmtplib.SMTPRecipientsRefused as exc:
         refusal = exc.recipients[0]
         text = f"{refusal.code} {refusal.message}"
         return _record(storage, delivery, refusal.code >= 500, text, now), True
+    except aiosmtplib.SMTPNotSupported as exc:  # e.g. an address that needs SMTPUTF8
+        return _record(storage, delivery, True, f"not supported: {_describe(exc)}", now), False
     except aiosmtplib.SMTPResponseException as exc:
         text = f"{exc.code} {exc.message}"
         return _record(storage, delivery, exc.code >= 500, text, now), False
@@ -153,7 +191,7 @@ async def _send_one(
         response = refused[delivery.recipient]
         text = f"{response.code} {response.message}"
         return _record(storage, delivery, response.code >= 500, text, now), True
-    storage.record_attempt(delivery.id, "sent", reply, now)
+    _save(storage, delivery, "sent", reply, now)
     return Outcome(delivery, "sent", reply), True
 
 
@@ -162,16 +200,36 @@ def _record(
 ) -> Outcome:
     attempts = delivery.attempts + 1
     if permanent:
-        storage.record_attempt(delivery.id, "failed", reply, now)
+        _save(storage, delivery, "failed", reply, now)
         return Outcome(delivery, "failed", reply)
-    if attempts >= MAX_ATTEMPTS:
-        reply = f"gave up after {attempts} attempts: {reply}"
-        storage.record_attempt(delivery.id, "failed", reply, now)
+    if now - delivery.created_at >= GIVE_UP_AFTER:
+        reply = f"gave up after {attempts} attempts over {GIVE_UP_AFTER}: {reply}"
+        _save(storage, delivery, "failed", reply, now)
         return Outcome(delivery, "failed", reply)
     wait = min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_WAIT) * random.uniform(0.8, 1.2)
     retry_at = now + wait
-    storage.record_attempt(delivery.id, "pending", reply, now, retry_at)
+    _save(storage, delivery, "pending", reply, now, retry_at)
     return Outcome(delivery, "pending", reply, retry_at)
+
+
+def _save(
+    storage: Storage,
+    delivery: Delivery,
+    status: str,
+    reply: str,
+    now: datetime,
+    retry_at: datetime | None = None,
+) -> None:
+    """Record an attempt, trying again if the database is busy: a message the server accepted
+    but the outbox does not know was sent would go again."""
+    for attempt in range(RECORD_TRIES):
+        try:
+            storage.record_attempt(delivery.id, status, reply, now, retry_at)
+            return
+        except StorageError:
+            if attempt == RECORD_TRIES - 1:
+                raise
+            time.sleep(1.0 + attempt)
 
 
 async def _close(client: aiosmtplib.SMTP) -> None:

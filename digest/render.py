@@ -217,22 +217,25 @@ def render(digest: Digest, env: Environment, **extra: Any) -> Rendered:
     """HTML with its stylesheet inlined (mail clients drop <style>), and text. A digest whose
     HTML would pass MAX_HTML_BYTES (Gmail clips messages past about 100 KB) keeps its most
     severe and recent stories and says how many more the archive has."""
-    rendered = _render(digest, env, **extra)
+    rendered = _render(digest, env, digest, **extra)
     if len(rendered.html.encode()) <= MAX_HTML_BYTES:
         return rendered
-    fits, low, high = None, 0, digest.story_count - 1
+    total = digest.story_count + len(digest.early_warning)
+    fits, low, high = None, 0, total - 1
     while low <= high:
         keep = (low + high) // 2
-        attempt = _render(briefing.trimmed(digest, keep), env, **extra)
+        attempt = _render(briefing.trimmed(digest, keep), env, digest, **extra)
         if len(attempt.html.encode()) <= MAX_HTML_BYTES:
             fits, low = attempt, keep + 1
         else:
             high = keep - 1
-    return fits or _render(briefing.trimmed(digest, 0), env, **extra)
+    return fits or _render(briefing.trimmed(digest, 0), env, digest, **extra)
 
 
-def _render(digest: Digest, env: Environment, **extra: Any) -> Rendered:
-    values = context(digest, **extra)
+def _render(shown: Digest, env: Environment, whole: Digest, **extra: Any) -> Rendered:
+    """`shown` as rendered, with the subject and top line of the `whole` day."""
+    values = context(shown, **extra)
+    values["subject"], values["summary"] = subject(whole), summary_line(whole)
     html = _INLINER.inline(env.get_template("digest.html.j2").render(values))
     text = env.get_template("digest.txt.j2").render(values)
     return Rendered(subject=values["subject"], text=_tidy_text(text), html=html)

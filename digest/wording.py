@@ -87,6 +87,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "fr": "Bulletin de sécurité {profile}, {day} : {summary}",
         "ar": "النشرة الأمنية {profile}، {day}: {summary}",
     },
+    "Place not stated": {"fr": "Lieu non précisé", "ar": "مكان غير محدد"},
     # categories (CONTRACTS section 3)
     "Air/drone strike": {"fr": "Frappe aérienne/de drone", "ar": "غارة جوية/بمسيّرة"},
     "Shelling": {"fr": "Bombardement", "ar": "قصف"},

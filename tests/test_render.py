@@ -219,3 +219,15 @@ def test_headings_come_in_the_profiles_language(
     assert f'<html lang="{language}"' in rendered.html
     assert ('dir="rtl"' in rendered.html.split(">", 3)[1]) == (language == "ar")
     assert words[-1] in rendered.subject
+
+
+def test_even_early_warnings_are_trimmed_when_there_are_too_many() -> None:
+    profile = ProfileConfig(name="busy", min_severity=1)
+    span = window(profile, date(2026, 3, 24))
+    warnings = views_in("LB63", 400, ("evacuation",))
+    digest = assemble(profile, span, warnings, 400)
+    assert len(digest.early_warning) == 400
+    rendered = render.render(digest, render.environment())
+    assert len(rendered.html.encode()) <= render.MAX_HTML_BYTES
+    assert "did not fit in this email" in rendered.text
+    assert "400 early warnings" in rendered.subject

@@ -27,7 +27,7 @@ from aiosmtpd.smtp import AuthResult
 
 from digest.briefing import window
 from digest.config import ProfileConfig, SmtpConfig
-from digest.outbox import deliver, enqueue
+from digest.outbox import deliver, enqueue, sending_lock
 from digest.pipeline import due_day
 from digest.storage.sqlite import SqliteStorage
 
@@ -476,3 +476,47 @@ def test_tls_and_starttls_with_login_and_a_private_authority(
         assert len(handler.received) == 1
     finally:
         controller.stop()
+
+
+def test_two_senders_on_one_database_are_refused(tmp_path: Path) -> None:
+    config = demo_with_profile(tmp_path, free_port(), ["security@example.org"])
+    with sending_lock(tmp_path / "out" / "digest.sqlite3"):
+        sent = digest("--config", str(config), "send", "--date", "2026-03-24", cwd=tmp_path)
+    assert sent.returncode == 2
+    assert "another digest send is running" in sent.stderr and "Traceback" not in sent.stderr
+
+
+def test_a_digest_in_the_outbox_is_never_rebuilt_under_its_recipients(tmp_path: Path) -> None:
+    storage, digest_id = outbox_with_digest(tmp_path / "d.sqlite3", ["a@example.org"])
+    span = (NOW - timedelta(days=1), NOW)
+    storage.save_digest("beirut-office", "2026-03-24", span, NOW, "changed", "h", "t", 0)
+    record = storage.digest("beirut-office", "2026-03-24")
+    assert record is not None and record.id == digest_id and record.subject != "changed"
+    storage.close()
+
+
+def test_a_digest_cannot_be_sent_before_its_window_ends(tmp_path: Path) -> None:
+    config = demo_with_profile(tmp_path, free_port(), ["security@example.org"])
+    sent = digest("--config", str(config), "send", "--date", "2099-01-01", cwd=tmp_path)
+    assert sent.returncode == 2 and "it cannot be sent before then" in sent.stderr
+
+
+def test_only_recipients_still_configured_get_messages(
+    tmp_path: Path, mailbox: tuple[Mailbox, int]
+) -> None:
+    handler, port = mailbox
+    both = ["kept@example.org", "gone@example.org"]
+    storage, _ = outbox_with_digest(tmp_path / "d.sqlite3", both)
+    outcomes = asyncio.run(
+        deliver(storage, smtp(port), NOW, lambda d: d.recipient == "kept@example.org")
+    )
+    assert [o.delivery.recipient for o in outcomes] == ["kept@example.org"]
+    assert [r[0] for r in handler.received] == [["kept@example.org"]]
+    storage.close()
+
+
+def test_a_window_starts_where_the_last_one_sent_ended_even_after_send_at_moved() -> None:
+    profile = ProfileConfig(name="p", timezone="Asia/Beirut", send_at="06:30")
+    end = datetime(2026, 3, 24, 6, 30, tzinfo=ZoneInfo("Asia/Beirut"))
+    later_last = end - timedelta(hours=20)  # send_at was 10:30 until yesterday
+    assert window(profile, date(2026, 3, 24), later_last) == (later_last, end)

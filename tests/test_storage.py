@@ -128,3 +128,14 @@ def test_a_database_of_schema_1_is_migrated(tmp_path: Path) -> None:
     assert storage.schema_version == LATEST
     storage.sync_sources([NewSource("A", "https://a/")], "config")
     assert storage.source("A").url == "https://a/"
+
+
+def test_a_report_that_arrives_late_belongs_to_the_window_it_arrived_in(tmp_path: Path) -> None:
+    storage = SqliteStorage(tmp_path / "d.sqlite3")
+    storage.sync_sources([NewSource("Cedar", "https://cedar.example/rss")], "config")
+    late = [replace(i, published=NOW - timedelta(days=3)) for i in items()[:2]]  # dated earlier
+    storage.store_items(storage.source("Cedar").id, late)  # fetched at NOW
+    assert storage.count_items(NOW - timedelta(hours=1), NOW + timedelta(hours=1)) == 2
+    assert storage.count_items(NOW - timedelta(days=4), NOW - timedelta(days=2)) == 2
+    assert storage.count_items(NOW + timedelta(hours=1), NOW + timedelta(hours=2)) == 0
+    storage.close()

@@ -381,13 +381,14 @@ class SqliteStorage:
     def stories_between(
         self, start: datetime, end: datetime
     ) -> list[tuple[Story, list[AssessedItem]]]:
-        """Stories with a report published in [start, end), with their items before end."""
+        """Stories with a report published in [start, end), or fetched then (a report that
+        arrived late, dated before `start`), with their items before end."""
         ids = [
             row["story_id"]
             for row in self._query(
-                """SELECT DISTINCT si.story_id FROM story_items si JOIN items i ON i.id = si.item_id
-               WHERE i.published_at >= ? AND i.published_at < ? ORDER BY si.story_id""",
-                (iso(start), iso(end)),
+                f"""SELECT DISTINCT si.story_id FROM story_items si
+               JOIN items i ON i.id = si.item_id WHERE {_IN_WINDOW} ORDER BY si.story_id""",
+                (iso(start), iso(end), iso(start), iso(end), iso(end)),
             )
         ]
         return self._stories(ids, until=end)
@@ -404,8 +405,8 @@ class SqliteStorage:
 
     def count_items(self, start: datetime, end: datetime) -> int:
         rows = self._query(
-            "SELECT count(*) FROM items WHERE published_at >= ? AND published_at < ?",
-            (iso(start), iso(end)),
+            f"SELECT count(*) FROM items i WHERE {_IN_WINDOW}",
+            (iso(start), iso(end), iso(start), iso(end), iso(end)),
         )
         return int(rows[0][0])
 
@@ -484,7 +485,7 @@ class SqliteStorage:
 
     # digests
 
-    def save_digest(
+    def save_digest(  # a digest already in the outbox stays as it was queued
         self,
         profile: str,
         day: str,
@@ -502,7 +503,8 @@ class SqliteStorage:
                    ON CONFLICT(profile, day) DO UPDATE SET window_start = excluded.window_start,
                        window_end = excluded.window_end, built_at = excluded.built_at,
                        subject = excluded.subject, html = excluded.html, text = excluded.text,
-                       story_count = excluded.story_count""",
+                       story_count = excluded.story_count
+                   WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.digest_id = digests.id)""",
                 (
                     profile,
                     day,
@@ -611,6 +613,10 @@ class SqliteStorage:
                 ),
             )
 
+
+# an item belongs to a window when published in it, or fetched in it when it was dated earlier
+_IN_WINDOW = """((i.published_at >= ? AND i.published_at < ?)
+    OR (i.fetched_at >= ? AND i.fetched_at < ? AND i.published_at < ?))"""
 
 _INSERT_SOURCE = """INSERT INTO sources (name, url, configured_url, kind, language, interval_s,
     origin, enabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""

@@ -1,0 +1,1 @@
+"""Keyword alerts: the rule language, matching, firing."""

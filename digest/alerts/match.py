@@ -1,0 +1,169 @@
+"""Whether an assessed item matches an alert rule, and why.
+
+Words and phrases are looked for in the item's title and text folded as the signal engine folds
+them (case, accents, Arabic letter forms), as whole words; an Arabic word also matches after the
+clitic prefixes (و ف ب ك ل and the article), so صور finds وصور. `evacuat*` matches every word
+it begins. A match returns the reasons: which word of the item, which field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from digest.alerts.rules import And, Field, Near, Not, Or, Phrase, Rule, Severity, Word
+from digest.text import ARABIC_CLITICS, Folded, fold, fold_plain, is_arabic
+from digest.types import AssessedItem
+
+_WORD = re.compile(r"\w+")
+_CLITICS = sorted(ARABIC_CLITICS, key=len, reverse=True)
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    forms: tuple[str, ...]  # the folded word, and for Arabic the word without each clitic
+    start: int  # folded offsets
+    end: int
+
+
+class _Item:
+    """An item prepared once for every rule: folded words with their places in the original."""
+
+    def __init__(self, entry: AssessedItem) -> None:
+        self.entry = entry
+        self.original = entry.item.analysed_text
+        self.folded: Folded = fold(self.original)
+
+    @cached_property
+    def tokens(self) -> list[_Token]:
+        tokens = []
+        for match in _WORD.finditer(self.folded.text):
+            word = match.group()
+            forms = [word]
+            if is_arabic(word[0]):
+                forms += [
+                    word[len(c) :]
+                    for c in _CLITICS
+                    if word.startswith(c) and len(word) > len(c) + 1
+                ]
+            tokens.append(_Token(tuple(forms), match.start(), match.end()))
+        return tokens
+
+    def shown(self, first: _Token, last: _Token) -> str:
+        start, end = self.folded.original_span(first.start, last.end)
+        return self.original[start:end]
+
+
+def _clitic_of(clitic: str, word: str) -> bool:
+    """Whether the word starts with the clitic and leaves at least two letters after it."""
+    return word.startswith(clitic) and len(word) > len(clitic) + 1
+
+
+def matches(rule: Rule, entry: AssessedItem) -> list[str] | None:
+    """The reasons the item matches the rule, or None when it does not."""
+    return _evaluate(rule, _Item(entry))
+
+
+def _evaluate(rule: Rule, item: _Item) -> list[str] | None:
+    if isinstance(rule, Or):
+        for part in rule.rules:
+            found = _evaluate(part, item)
+            if found is not None:
+                return found
+        return None
+    if isinstance(rule, And):
+        reasons: list[str] = []
+        for part in rule.rules:
+            found = _evaluate(part, item)
+            if found is None:
+                return None
+            reasons += found
+        return reasons
+    if isinstance(rule, Not):
+        return None if _evaluate(rule.rule, item) is not None else []
+    if isinstance(rule, Word | Phrase):
+        spots = _spots(rule, item)
+        if not spots:
+            return None
+        first, last = spots[0]
+        return [f"{rule} in “{item.shown(item.tokens[first], item.tokens[last])}”"]
+    if isinstance(rule, Near):
+        return _near(rule, item)
+    if isinstance(rule, Severity):
+        return _severity(rule, item.entry)
+    return _field(rule, item.entry)
+
+
+def _spots(rule: Word | Phrase, item: _Item) -> list[tuple[int, int]]:
+    """(first, last) token indices of every place the word or phrase occurs."""
+    if isinstance(rule, Word):
+        term = fold_plain(rule.text)
+        return [(i, i) for i, t in enumerate(item.tokens) if _same(term, t.forms, rule.prefix)]
+    return _phrase_spots(_WORD.findall(fold_plain(rule.text)), item)
+
+
+def _phrase_spots(words: list[str], item: _Item) -> list[tuple[int, int]]:
+    if not words:
+        return []
+    tokens = item.tokens
+    spots = []
+    for start in range(len(tokens) - len(words) + 1):
+        if all(_same(w, tokens[start + k].forms, False) for k, w in enumerate(words)):
+            spots.append((start, start + len(words) - 1))
+    return spots
+
+
+def _same(term: str, forms: tuple[str, ...], prefix: bool) -> bool:
+    if prefix:
+        return any(form.startswith(term) for form in forms)
+    return term in forms
+
+
+def _near(rule: Near, item: _Item) -> list[str] | None:
+    """Both sides, in either order, the second starting at most `distance` words after the end
+    of the first (1: side by side)."""
+    for left in _spots(rule.left, item):
+        for right in _spots(rule.right, item):
+            first, last = sorted((left, right))
+            if first[1] < last[0] and last[0] - first[1] <= rule.distance:
+                shown = item.shown(item.tokens[first[0]], item.tokens[last[1]])
+                return [f"{rule} in “{shown}”"]
+    return None
+
+
+def _severity(rule: Severity, entry: AssessedItem) -> list[str] | None:
+    level = entry.assessment.severity
+    compare = {
+        ">=": level >= rule.level,
+        "<=": level <= rule.level,
+        ">": level > rule.level,
+        "<": level < rule.level,
+        "=": level == rule.level,
+    }[rule.comparison]
+    return [f"severity {level}"] if compare else None
+
+
+def _field(rule: Field, entry: AssessedItem) -> list[str] | None:
+    assessment = entry.assessment
+    if rule.name == "category":
+        return [f"category {rule.value}"] if rule.value in assessment.categories else None
+    if rule.name == "lang":
+        return [f"language {rule.value}"] if assessment.lang == rule.value else None
+    if rule.name == "source":
+        same = fold_plain(entry.item.source).strip() == fold_plain(rule.value).strip()
+        return [f"source {entry.item.source}"] if same else None
+    for location in assessment.locations:
+        if rule.name == "region":
+            codes = (location.admin1_pcode, location.admin2_pcode)
+            inside = rule.value in codes or (
+                len(rule.value) == 2 and location.country == rule.value
+            )
+            if inside:
+                return [f"region {rule.value} ({location.name})"]
+        else:
+            wanted = fold_plain(rule.value).strip()
+            names = (location.name, location.place, location.admin2, location.admin1)
+            if any(name and fold_plain(name).strip() == wanted for name in names):
+                return [f"place {location.name}"]
+    return None

@@ -1,0 +1,239 @@
+"""The alert rule language: parsing with clear errors, printing back, matching with the signal
+engine's folding, `digest check` and `digest alerts test`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from digest.alerts.match import matches
+from digest.alerts.rules import (
+    FIELDS,
+    And,
+    Field,
+    Near,
+    Not,
+    Or,
+    Phrase,
+    Rule,
+    RuleError,
+    Severity,
+    Word,
+    parse,
+)
+from digest.signals.categories import LABELS
+from digest.signals.classify import Classifier, Text
+from digest.types import AssessedItem, Item
+
+from .test_cli import digest
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    return Classifier.from_signals()
+
+
+def item(classifier: Classifier, title: str, text: str = "", source: str = "NNA") -> AssessedItem:
+    now = datetime(2026, 3, 23, 9, 0, tzinfo=UTC)
+    entry = Item("x", source, None, None, title, text, "", None, now, now, "h")
+    return AssessedItem(entry, classifier.classify(Text("x", title, text)).assessment)
+
+
+@pytest.mark.parametrize(
+    ("query", "canonical"),
+    [
+        (
+            "(category:airstrike OR category:shelling) AND region:LB6",
+            "(category:airstrike OR category:shelling) AND region:LB6",
+        ),
+        ("evacuat* صور", "evacuat* AND صور"),
+        (
+            'place:"Bint Jbeil" NOT lang:ar severity>=3',
+            'place:"Bint Jbeil" AND NOT lang:ar AND severity>=3',
+        ),
+        ("drone NEAR/5 strike", "drone NEAR/5 strike"),
+        ('"frappe de drone" OR غارة', '"frappe de drone" OR غارة'),
+        ("a OR b c", "a OR b AND c"),
+        ("NOT (a OR b)", "NOT (a OR b)"),
+        ("source:NNA and", "source:NNA AND and"),
+    ],
+)
+def test_rules_parse_and_print_back(query: str, canonical: str) -> None:
+    rule = parse(query)
+    assert str(rule) == canonical
+    assert parse(canonical) == rule
+
+
+@pytest.mark.parametrize(
+    ("query", "position", "expected"),
+    [
+        ("(a", 3, "')'"),
+        ("a AND", 6, "a word, a phrase, a field or '('"),
+        ("category:bogus", 1, "a category code"),
+        ("severity>=9", 1, "a severity from 0 to 4"),
+        ("x NEAR/0 y", 3, "a distance from 1 to 50"),
+        ('"unclosed', 1, 'a closing "'),
+        ("colour:red", 1, "a field name"),
+        ("region:lb6", 1, "a P-code"),
+        ("a) b", 2, "AND, OR or the end of the rule"),
+        ("(a OR) b", 6, "a word, a phrase, a field or '('"),
+        ("place:", 7, "a value after place:"),
+        ("a NEAR/3 category:uxo", 3, "a word or phrase on each side of NEAR"),
+        ("", 1, "a word, a phrase or a field"),
+    ],
+)
+def test_a_bad_rule_says_where_and_what_was_expected(
+    query: str, position: int, expected: str
+) -> None:
+    with pytest.raises(RuleError) as caught:
+        parse(query)
+    assert caught.value.position + 1 == position
+    assert expected in str(caught.value)
+    assert str(caught.value).startswith(f"at character {position}: expected")
+
+
+letters = st.sampled_from("abcdefghijklmnopqrstuvwxyzéàçغارةصورعيترون")
+words = st.text(letters, min_size=1, max_size=8).filter(lambda w: w not in ("AND", "OR", "NOT"))
+phrases = st.text(st.one_of(letters, st.just(" ")), min_size=1, max_size=12).filter(str.strip)
+field_values = {
+    "category": st.sampled_from(sorted(LABELS)),
+    "region": st.sampled_from(["LB", "LB6", "LB41", "SY", "IL"]),
+    "lang": st.sampled_from(["ar", "en", "fr"]),
+    "place": phrases,
+    "source": phrases,
+}
+terms = st.one_of(st.builds(Word, words, st.booleans()), st.builds(Phrase, phrases))
+leaves = st.one_of(
+    terms,
+    st.one_of(*(st.builds(Field, st.just(name), field_values[name]) for name in FIELDS)),
+    st.builds(Severity, st.sampled_from([">=", "<=", ">", "<", "="]), st.integers(0, 4)),
+    st.builds(Near, terms, terms, st.integers(1, 50)),
+)
+
+
+def flat(rule: Rule) -> Rule:
+    """And inside And (Or inside Or) prints as one: the form a parse gives back."""
+    if isinstance(rule, And | Or):
+        kind = type(rule)
+        parts: list[Rule] = []
+        for part in map(flat, rule.rules):
+            parts += part.rules if isinstance(part, kind) else [part]
+        return kind(tuple(parts))
+    if isinstance(rule, Not):
+        return Not(flat(rule.rule))
+    return rule
+
+
+rules = st.recursive(
+    leaves,
+    lambda inner: st.one_of(
+        st.builds(Not, inner),
+        st.builds(And, st.lists(inner, min_size=2, max_size=3).map(tuple)),
+        st.builds(Or, st.lists(inner, min_size=2, max_size=3).map(tuple)),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rules)
+def test_printing_a_rule_and_parsing_it_gives_the_same_rule(rule: Rule) -> None:
+    rule = flat(rule)
+    assert parse(str(rule)) == rule
+
+
+FRAGMENTS = [
+    '"',
+    "(",
+    ")",
+    "*",
+    ":",
+    "NEAR/",
+    "NEAR/3",
+    " AND ",
+    " OR ",
+    "NOT ",
+    "severity>=",
+    "category:",
+    "region:LB",
+    "place:",
+    "\\",
+    " ",
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(st.characters(), st.sampled_from(FRAGMENTS)), max_size=20).map("".join))
+def test_garbage_is_a_clear_rule_error_or_a_rule_that_prints_back(text: str) -> None:
+    try:
+        rule = parse(text)
+    except RuleError as error:
+        assert str(error).startswith("at character ")
+        assert 0 <= error.position <= len(text)
+    else:
+        assert parse(str(rule)) == rule
+
+
+def test_matching_folds_accents_letters_and_clitics_like_the_signal_engine(
+    classifier: Classifier,
+) -> None:
+    french = item(classifier, "Évacuation ordonnée à Tyr", "L'armée appelle à évacuer.")
+    arabic = item(classifier, "غارة على سيارة في عيترون وصور", "")
+    english = item(classifier, "Drone strike hits a car near Aitaroun", "", source="Cedar Wire")
+    assert matches(parse("evacuation"), french) == ["evacuation in “Évacuation”"]
+    assert matches(parse("evacu*"), french) is not None
+    assert matches(parse("صور"), arabic) == ["صور in “وصور”"]
+    assert matches(parse("سيارات"), arabic) is None  # whole words only
+    assert matches(parse('"drone strike"'), english) == ['"drone strike" in “Drone strike”']
+    assert matches(parse("drone NEAR/4 car"), english) is not None  # drone strike hits a car
+    assert matches(parse("drone NEAR/3 car"), english) is None
+    assert matches(parse("car NEAR/4 drone"), english) is not None  # either order
+    assert matches(parse("place:Aitaroun category:airstrike"), english) == [
+        "place Aitaroun",
+        "category airstrike",
+    ]
+    assert matches(parse('source:"cedar wire" region:LB4'), english) is not None
+    assert matches(parse("region:LB41"), english) is not None  # the district, inside LB4
+    assert matches(parse("region:LB6"), english) is None
+    assert matches(parse("lang:ar OR severity>=4"), english) is None
+    assert matches(parse("strike NOT lang:ar"), english) is not None
+    assert matches(parse("strike NOT lang:en"), english) is None
+
+
+def test_digest_check_refuses_a_rule_that_does_not_parse(tmp_path: Path) -> None:
+    config = tmp_path / "digest.toml"
+    config.write_text(
+        '[[alerts]]\nname = "south"\nquery = "(category:airstrike OR category:shelling"\n',
+        encoding="utf-8",
+    )
+    checked = digest("--config", str(config), "check", cwd=tmp_path)
+    assert checked.returncode == 2
+    assert "alerts[0].query: at character 41: expected ')'" in checked.stderr
+    assert "Traceback" not in checked.stderr
+
+
+def test_alerts_test_lists_the_stored_items_a_rule_matches_and_why(tmp_path: Path) -> None:
+    assert digest("demo", "--out", "out", cwd=tmp_path).returncode == 0
+    config = tmp_path / "digest.toml"
+    config.write_text('[storage]\ndatabase = "out/digest.sqlite3"\n', encoding="utf-8")
+    tried = digest(
+        "--config",
+        str(config),
+        "alerts",
+        "test",
+        "evacuat* OR إخلاء",
+        "--days",
+        "36500",
+        cwd=tmp_path,
+    )
+    assert tried.returncode == 0, tried.stderr
+    assert "why: evacuat* in “evacuation”" in tried.stdout
+    assert "why: إخلاء in “الإخلاء”" in tried.stdout
+    assert "2 of " in tried.stdout
+    bad = digest("--config", str(config), "alerts", "test", "a AND", cwd=tmp_path)
+    assert bad.returncode == 2 and "at character 6: expected" in bad.stderr
+    assert "Traceback" not in bad.stderr
