@@ -197,7 +197,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     report = result.report
     print(
         f"Read {len(report.outcomes)} sample feeds: {report.new_items} new items, "
-        f"{report.assessed} assessed, {report.clustered} risk items clustered."
+        f"{report.assessed} assessed, {report.clustered} stories updated."
     )
     for path in result.files:
         print(path)
@@ -348,6 +348,12 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         if args.verbose or outcome.status != "not-modified":
             detail = outcome.error or f"{outcome.new} new, {outcome.changed} changed"
             print(f"{outcome.name}: {outcome.status} ({detail})")
+    for firing in report.firings:
+        rose = " (severity rose)" if firing.kind == "rise" else ""
+        print(
+            f"alert {firing.rule}{rose}: {firing.entry.item.title} "
+            f"[story {firing.story.id}, severity {firing.story.severity}]"
+        )
     print(fetch_summary(report, time.perf_counter() - started))
     return 0
 
@@ -360,7 +366,8 @@ def fetch_summary(report: pipeline.PollReport, seconds: float) -> str:
         f"{sources} source{'s' if sources != 1 else ''}: {count['updated']} updated, "
         f"{count['not-modified']} not modified, {count['failed']} failed, "
         f"{count['disabled']} disabled; {report.new_items} new items, {report.assessed} "
-        f"assessed, {report.clustered} clustered; {seconds:.1f} s"
+        f"assessed, {report.clustered} stories updated, {len(report.firings)} alerts fired; "
+        f"{seconds:.1f} s"
     )
 
 

@@ -10,7 +10,7 @@ import logging
 import random
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
@@ -20,7 +20,8 @@ import httpx
 from jinja2 import Environment
 
 from digest import briefing, outbox, render
-from digest.config import DigestConfig, ProfileConfig
+from digest.alerts.fire import Firing, compiled, evaluate
+from digest.config import AlertConfig, DigestConfig, ProfileConfig
 from digest.errors import DigestError, StorageError
 from digest.signals.classify import Classifier, Text
 from digest.signals.gazetteer import Gazetteer
@@ -50,7 +51,8 @@ class SourceOutcome:
 class PollReport:
     outcomes: tuple[SourceOutcome, ...]
     assessed: int
-    clustered: int
+    clustered: int  # stories that took reports
+    firings: tuple[Firing, ...] = ()
 
     @property
     def new_items(self) -> int:
@@ -105,8 +107,10 @@ async def poll(
         if progress:
             progress(outcome)
     assessed = assess_pending(storage, classifier, now)
-    clustered = cluster_pending(storage, now)
-    return PollReport(tuple(sorted(outcomes, key=lambda o: o.name)), assessed, clustered)
+    changed = cluster_pending(storage, now)
+    firings = fire_alerts(storage, config.alerts, changed, now)
+    outcomes.sort(key=lambda o: o.name)
+    return PollReport(tuple(outcomes), assessed, len(changed), tuple(firings))
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,10 +187,11 @@ def assess_pending(storage: Storage, classifier: Callable[[], Classifier], now: 
 CLUSTER_LOOKBACK = timedelta(days=30)
 
 
-def cluster_pending(storage: Storage, now: datetime) -> int:
+def cluster_pending(storage: Storage, now: datetime) -> set[str]:
+    """Cluster the assessed risk items not in a story yet; the ids of the stories that changed."""
     pending = storage.unclustered_items()
     if not pending:
-        return 0
+        return set()
     # a report dated long ago is not compared with everything since: it starts its own story
     earliest = max(min(entry.item.published for entry in pending), now - CLUSTER_LOOKBACK)
     existing = storage.open_stories(earliest - STORY_WINDOW)
@@ -201,8 +206,27 @@ def cluster_pending(storage: Storage, now: datetime) -> int:
     merges = clusterer.merge(touched)
     touched |= {merge.into for merge in merges}
     changed = [story for story in clusterer.stories() if story.id in touched]
-    storage.save_stories(changed, [merge.absorbed for merge in merges], now)
-    return len(pending)
+    storage.save_stories(changed, {merge.absorbed: merge.into for merge in merges}, now)
+    return {story.id for story in changed}
+
+
+def fire_alerts(
+    storage: Storage, alerts: Sequence[AlertConfig], story_ids: set[str], now: datetime
+) -> list[Firing]:
+    """Every alert rule against the stories that just changed; the firings, recorded."""
+    if not alerts or not story_ids:
+        return []
+    views = [
+        StoryView(story, tuple(entries))
+        for story_id in sorted(story_ids)
+        for story, entries in storage.stories_by_prefix(story_id)
+        if story.id == story_id
+    ]
+    rules = compiled(alerts)
+    keys = [(alert.name, view.story.id) for alert, _ in rules for view in views]
+    firings = evaluate(rules, views, storage.alert_levels(keys))
+    storage.record_firings(firings, now)
+    return firings
 
 
 def region_parents(gazetteer: Gazetteer) -> dict[str, str]:

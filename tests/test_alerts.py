@@ -3,7 +3,8 @@ engine's folding, `digest check` and `digest alerts test`."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,8 @@ from digest.signals.categories import LABELS
 from digest.signals.classify import Classifier, Text
 from digest.types import AssessedItem, Item
 
-from .test_cli import digest
+from .conftest import FeedServer
+from .test_cli import config_for, digest
 
 
 @pytest.fixture(scope="module")
@@ -237,3 +239,75 @@ def test_alerts_test_lists_the_stored_items_a_rule_matches_and_why(tmp_path: Pat
     bad = digest("--config", str(config), "alerts", "test", "a AND", cwd=tmp_path)
     assert bad.returncode == 2 and "at character 6: expected" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def rss(items: list[tuple[str, str]]) -> str:
+    """An RSS feed of (guid, title) items published in the last hour."""
+    when = format_datetime(datetime.now(UTC) - timedelta(minutes=30))
+    entries = "".join(
+        f"<item><guid>{guid}</guid><title>{title}</title><description>{title}</description>"
+        f"<pubDate>{when}</pubDate></item>"
+        for guid, title in items
+    )
+    channel = f"<channel><title>t</title>{entries}</channel>"
+    return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'
+
+
+def test_a_story_fires_once_per_rule_and_again_when_its_severity_rises(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    names = ["wire", "s1", "s2", "s3", "s4", "s5"]
+    for name in names:
+        (feed_server.root / f"{name}.xml").write_text(rss([]), encoding="utf-8")
+    alerts = (
+        '[[alerts]]\nname = "south"\nquery = "category:airstrike AND region:LB4"\n'
+        '[[alerts]]\nname = "north"\nquery = "region:LB5"\n'
+    )
+    config = config_for(tmp_path, [(n, feed_server.url(f"{n}.xml")) for n in names], alerts)
+
+    def fetch() -> list[str]:
+        done = digest("--config", str(config), "fetch", "--all", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        return [line for line in done.stdout.splitlines() if line.startswith("alert ")]
+
+    assert fetch() == []
+    first = "Drone strike on a car in Aitaroun kills one"
+    (feed_server.root / "wire.xml").write_text(rss([("w1", first)]), encoding="utf-8")
+    fired = fetch()
+    assert len(fired) == 1 and fired[0].startswith(f"alert south: {first}")
+    for n in names[1:]:  # the same incident from five more sources
+        same = f"Drone strike hits a car near Aitaroun, one dead ({n})"
+        (feed_server.root / f"{n}.xml").write_text(rss([(n, same)]), encoding="utf-8")
+    assert fetch() == []
+    worse = "Aitaroun drone strike: death toll rises to five"
+    (feed_server.root / "wire.xml").write_text(
+        rss([("w1", first), ("w2", worse)]), encoding="utf-8"
+    )
+    fired = fetch()
+    assert len(fired) == 1 and fired[0].startswith("alert south (severity rose):")
+    assert "severity 4" in fired[0]
+
+
+def test_a_rule_waits_for_its_minimum_severity(classifier: Classifier) -> None:
+    from digest.alerts.fire import compiled, evaluate
+    from digest.config import AlertConfig
+    from digest.types import Story, StoryMember, StoryView
+
+    entry = item(classifier, "Drone strike on a car in Aitaroun", "")
+    story = Story(
+        "s",
+        (StoryMember("x", "first report"),),
+        entry.item.published,
+        entry.item.published,
+        2,
+        ("airstrike",),
+        None,
+    )
+    view = StoryView(story, (entry,))
+    strict = compiled([AlertConfig(name="r", query="drone", min_severity=3)])
+    loose = compiled([AlertConfig(name="r", query="drone", min_severity=2)])
+    assert evaluate(strict, [view], {}) == []
+    (firing,) = evaluate(loose, [view], {})
+    assert firing.kind == "new" and firing.reasons == ("drone in “Drone”",)
+    assert evaluate(loose, [view], {("r", "s"): 2}) == []
+    assert evaluate(loose, [view], {("r", "s"): 1})[0].kind == "rise"

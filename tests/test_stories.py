@@ -215,11 +215,11 @@ def test_a_merge_is_stored_in_one_step(tmp_path: Path, classifier: Classifier) -
     for entry in entries:
         clusterer.add(entry)
     keep, gone = clusterer.stories()
-    storage.save_stories([keep, gone], [], T0)
+    storage.save_stories([keep, gone], {}, T0)
     assert len(storage.stories_by_prefix("")) == 2
 
     merged = replace(keep, members=keep.members + gone.members, last_updated=gone.last_updated)
-    storage.save_stories([merged], [gone.id], T0)
+    storage.save_stories([merged], {gone.id: keep.id}, T0)
     ((story, members),) = storage.stories_by_prefix("")
     assert story.id == keep.id
     assert {e.item.id for e in members} == {e.item.id for e in entries}
@@ -292,7 +292,7 @@ def test_story_ids_lists_stored_ids_and_their_numbered_variants(tmp_path: Path) 
     entry = AssessedItem(stored[0], assessment)
     clusterer = Clusterer(Vocabulary([entry]), taken={entry.item.id})
     clusterer.add(entry)
-    storage.save_stories(clusterer.stories(), [], T0)
+    storage.save_stories(clusterer.stories(), {}, T0)
     assert storage.story_ids([entry.item.id]) == {f"{entry.item.id}-2"}
     assert storage.story_ids(["other"]) == set()
     storage.close()

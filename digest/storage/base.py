@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from digest.types import AssessedItem, Assessment, Item, Story
 
@@ -30,6 +30,10 @@ class SourceRecord:
     next_check_at: datetime | None
     last_latency_ms: int | None
     items: int
+
+
+if TYPE_CHECKING:
+    from digest.alerts.fire import Firing
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +81,21 @@ class Delivery:
     attempts: int
     last_reply: str | None
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEvent:
+    """One firing of an alert rule, waiting for (or done by) its channels."""
+
+    id: int
+    rule: str
+    story_id: str
+    item_id: str
+    kind: str  # new | rise
+    severity: int
+    reasons: tuple[str, ...]
+    created_at: datetime
+    status: str
 
 
 class Storage(Protocol):
@@ -128,8 +147,13 @@ class Storage(Protocol):
     def unclustered_items(self) -> list[AssessedItem]: ...
     def count_items(self, start: datetime, end: datetime) -> int: ...
     def save_stories(
-        self, stories: Sequence[Story], absorbed: Sequence[str], now: datetime
+        self, stories: Sequence[Story], absorbed: Mapping[str, str], now: datetime
     ) -> None: ...
+
+    # alerts
+    def alert_levels(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]: ...
+    def record_firings(self, firings: Sequence[Firing], now: datetime) -> None: ...
+    def alert_events(self) -> list[AlertEvent]: ...
 
     # digests
     def save_digest(

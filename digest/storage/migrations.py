@@ -122,6 +122,28 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE deliveries ADD COLUMN next_attempt_at TEXT;
     CREATE INDEX deliveries_due ON deliveries(status, next_attempt_at);
     """,
+    5: """
+    -- Alerts: the severity each (rule, story) last fired at, so a story fires once per rule and
+    -- again only when its severity rises; and every firing, for the channels to deliver.
+    CREATE TABLE alert_state (
+        rule TEXT NOT NULL,
+        story_id TEXT NOT NULL,
+        severity INTEGER NOT NULL,
+        fired_at TEXT NOT NULL,
+        PRIMARY KEY (rule, story_id)
+    );
+    CREATE TABLE alert_events (
+        id INTEGER PRIMARY KEY,
+        rule TEXT NOT NULL,
+        story_id TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        kind TEXT NOT NULL,            -- new | rise
+        severity INTEGER NOT NULL,
+        reasons TEXT NOT NULL,         -- JSON array
+        created_at TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending'
+    );
+    """,
 }
 
 LATEST = max(MIGRATIONS)

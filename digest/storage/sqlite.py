@@ -7,14 +7,22 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from digest.alerts.fire import Firing
 from digest.errors import StorageError
-from digest.storage.base import Delivery, DigestRecord, NewSource, SourceRecord, StoredItems
+from digest.storage.base import (
+    AlertEvent,
+    Delivery,
+    DigestRecord,
+    NewSource,
+    SourceRecord,
+    StoredItems,
+)
 from digest.storage.migrations import LATEST, MIGRATIONS
 from digest.types import (
     AssessedItem,
@@ -442,14 +450,77 @@ class SqliteStorage:
         return result
 
     def save_stories(
-        self, stories: Sequence[Story], absorbed: Sequence[str], now: datetime
+        self, stories: Sequence[Story], absorbed: Mapping[str, str], now: datetime
     ) -> None:
-        """Stories as they are now, and the ids of stories merged into them, in one transaction."""
+        """Stories as they are now, and the stories merged into them (absorbed id -> the id it
+        went into), in one transaction; an absorbed story's alert levels pass to its new story."""
         with self._transaction() as db:
             for story in stories:
                 self._save_story(db, story, now)
-            for story_id in absorbed:
-                db.execute("DELETE FROM stories WHERE id = ?", (story_id,))
+            for gone, into in absorbed.items():
+                db.execute(
+                    """INSERT INTO alert_state (rule, story_id, severity, fired_at)
+                       SELECT rule, ?, severity, fired_at FROM alert_state WHERE story_id = ?
+                       ON CONFLICT(rule, story_id) DO UPDATE
+                       SET severity = max(severity, excluded.severity)""",
+                    (into, gone),
+                )
+                db.execute("DELETE FROM alert_state WHERE story_id = ?", (gone,))
+                db.execute("DELETE FROM stories WHERE id = ?", (gone,))
+
+    # alerts
+
+    def alert_levels(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """The severity each (rule, story) last fired at, for those that fired."""
+        levels = {}
+        for rule, story_id in keys:
+            rows = self._query(
+                "SELECT severity FROM alert_state WHERE rule = ? AND story_id = ?",
+                (rule, story_id),
+            )
+            if rows:
+                levels[(rule, story_id)] = int(rows[0][0])
+        return levels
+
+    def record_firings(self, firings: Sequence[Firing], now: datetime) -> None:
+        with self._transaction() as db:
+            for firing in firings:
+                db.execute(
+                    """INSERT INTO alert_state (rule, story_id, severity, fired_at)
+                       VALUES (?, ?, ?, ?) ON CONFLICT(rule, story_id) DO UPDATE
+                       SET severity = excluded.severity, fired_at = excluded.fired_at""",
+                    (firing.rule, firing.story.id, firing.story.severity, iso(now)),
+                )
+                db.execute(
+                    """INSERT INTO alert_events (rule, story_id, item_id, kind, severity,
+                           reasons, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                    (
+                        firing.rule,
+                        firing.story.id,
+                        firing.entry.item.id,
+                        firing.kind,
+                        firing.story.severity,
+                        json.dumps(list(firing.reasons), ensure_ascii=False),
+                        iso(now),
+                    ),
+                )
+
+    def alert_events(self) -> list[AlertEvent]:
+        rows = self._query("SELECT * FROM alert_events ORDER BY id")
+        return [
+            AlertEvent(
+                id=row["id"],
+                rule=row["rule"],
+                story_id=row["story_id"],
+                item_id=row["item_id"],
+                kind=row["kind"],
+                severity=row["severity"],
+                reasons=tuple(json.loads(row["reasons"])),
+                created_at=_required_time(row["created_at"]),
+                status=row["status"],
+            )
+            for row in rows
+        ]
 
     def _save_story(self, db: sqlite3.Connection, story: Story, now: datetime) -> None:
         primary = story.primary
