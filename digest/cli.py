@@ -354,6 +354,10 @@ def cmd_fetch(args: argparse.Namespace) -> int:
             f"alert {firing.rule}{rose}: {firing.entry.item.title} "
             f"[story {firing.story.id}, severity {firing.story.severity}]"
         )
+    for sent in report.sends:
+        if sent.status != "sent":
+            state = "will retry" if sent.status == "pending" else "gave up"
+            print(f"webhook {sent.send.target}: {sent.reply}, {state}", file=sys.stderr)
     print(fetch_summary(report, time.perf_counter() - started))
     return 0
 

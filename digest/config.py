@@ -179,6 +179,28 @@ class AlertConfig(Section):
     query: str = Field(min_length=1)
     min_severity: Severity = 0
     recipients: list[Email] = Field(default_factory=list)
+    webhooks: list[str] = Field(default_factory=list)
+    secret_env: str | None = None
+
+    @field_validator("webhooks")
+    @classmethod
+    def _webhook_urls(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not re.match(r"^https?://[^\s/]+", value):
+                raise ValueError(f"a webhook is an http(s) URL: {value!r}")
+        return values
+
+    @field_validator("secret_env")
+    @classmethod
+    def _secret_env(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.match(value):
+            raise ValueError(f"not an environment variable name: {value!r}")
+        return value
+
+    def secret(self) -> bytes | None:
+        """The key webhook payloads are signed with, from the environment."""
+        value = os.environ.get(self.secret_env) if self.secret_env else None
+        return value.encode() if value else None
 
     @field_validator("query")
     @classmethod

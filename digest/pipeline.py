@@ -21,6 +21,7 @@ from jinja2 import Environment
 
 from digest import briefing, outbox, render
 from digest.alerts.fire import Firing, compiled, evaluate
+from digest.alerts.webhooks import SendOutcome, deliver_webhooks
 from digest.config import AlertConfig, DigestConfig, ProfileConfig
 from digest.errors import DigestError, StorageError
 from digest.signals.classify import Classifier, Text
@@ -53,6 +54,7 @@ class PollReport:
     assessed: int
     clustered: int  # stories that took reports
     firings: tuple[Firing, ...] = ()
+    sends: tuple[SendOutcome, ...] = ()
 
     @property
     def new_items(self) -> int:
@@ -109,8 +111,13 @@ async def poll(
     assessed = assess_pending(storage, classifier, now)
     changed = cluster_pending(storage, now)
     firings = fire_alerts(storage, config.alerts, changed, now)
+    sends: list[SendOutcome] = []
+    if any(alert.webhooks for alert in config.alerts):
+        # the administrator's own endpoints, possibly on the intranet: not the feeds' client
+        async with httpx.AsyncClient(headers={"User-Agent": config.fetch.user_agent}) as hooks:
+            sends = await deliver_webhooks(storage, config.alerts, hooks, now)
     outcomes.sort(key=lambda o: o.name)
-    return PollReport(tuple(outcomes), assessed, len(changed), tuple(firings))
+    return PollReport(tuple(outcomes), assessed, len(changed), tuple(firings), tuple(sends))
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +232,7 @@ def fire_alerts(
     rules = compiled(alerts)
     keys = [(alert.name, view.story.id) for alert, _ in rules for view in views]
     firings = evaluate(rules, views, storage.alert_levels(keys))
-    storage.record_firings(firings, now)
+    storage.record_firings(firings, {alert.name: alert.webhooks for alert in alerts}, now)
     return firings
 
 

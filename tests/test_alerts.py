@@ -3,8 +3,13 @@ engine's folding, `digest check` and `digest alerts test`."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import threading
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -241,6 +246,34 @@ def test_alerts_test_lists_the_stored_items_a_rule_matches_and_why(tmp_path: Pat
     assert "Traceback" not in bad.stderr
 
 
+class Receiver:
+    """A webhook endpoint on loopback that keeps every POST and answers with `answers` in turn
+    (200 once they run out)."""
+
+    def __init__(self, answers: list[int] | None = None) -> None:
+        self.posts: list[tuple[dict[str, str], bytes]] = []
+        self.answers = list(answers or [])
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                outer.posts.append((dict(self.headers), body))
+                self.send_response(outer.answers.pop(0) if outer.answers else 200)
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def rss(items: list[tuple[str, str]]) -> str:
     """An RSS feed of (guid, title) items published in the last hour."""
     when = format_datetime(datetime.now(UTC) - timedelta(minutes=30))
@@ -259,14 +292,19 @@ def test_a_story_fires_once_per_rule_and_again_when_its_severity_rises(
     names = ["wire", "s1", "s2", "s3", "s4", "s5"]
     for name in names:
         (feed_server.root / f"{name}.xml").write_text(rss([]), encoding="utf-8")
+    receiver = Receiver()
     alerts = (
         '[[alerts]]\nname = "south"\nquery = "category:airstrike AND region:LB4"\n'
+        f'webhooks = ["{receiver.url}"]\nsecret_env = "TEST_HOOK_KEY"\n'
         '[[alerts]]\nname = "north"\nquery = "region:LB5"\n'
+        f'webhooks = ["{receiver.url}"]\n'
     )
     config = config_for(tmp_path, [(n, feed_server.url(f"{n}.xml")) for n in names], alerts)
 
     def fetch() -> list[str]:
-        done = digest("--config", str(config), "fetch", "--all", cwd=tmp_path)
+        done = digest(
+            "--config", str(config), "fetch", "--all", cwd=tmp_path, env={"TEST_HOOK_KEY": "k3y"}
+        )
         assert done.returncode == 0, done.stderr
         return [line for line in done.stdout.splitlines() if line.startswith("alert ")]
 
@@ -286,6 +324,15 @@ def test_a_story_fires_once_per_rule_and_again_when_its_severity_rises(
     fired = fetch()
     assert len(fired) == 1 and fired[0].startswith("alert south (severity rose):")
     assert "severity 4" in fired[0]
+    # the webhook got one message for the new story and one follow-up, each signed
+    receiver.stop()
+    assert [json.loads(body)["kind"] for _, body in receiver.posts] == ["new", "rise"]
+    for headers, body in receiver.posts:
+        expected = "sha256=" + hmac.new(b"k3y", body, hashlib.sha256).hexdigest()
+        assert headers["X-Digest-Signature"] == expected
+        message = json.loads(body)
+        assert message["rule"] == "south" and message["text"].startswith("[south")
+    assert json.loads(receiver.posts[1][1])["severity"] == 4
 
 
 def test_a_rule_waits_for_its_minimum_severity(classifier: Classifier) -> None:
@@ -311,3 +358,47 @@ def test_a_rule_waits_for_its_minimum_severity(classifier: Classifier) -> None:
     assert firing.kind == "new" and firing.reasons == ("drone in “Drone”",)
     assert evaluate(loose, [view], {("r", "s"): 2}) == []
     assert evaluate(loose, [view], {("r", "s"): 1})[0].kind == "rise"
+
+
+def test_a_webhook_that_fails_is_retried_later_and_a_refusal_is_dead(tmp_path: Path) -> None:
+    import asyncio
+
+    import httpx
+
+    from digest.alerts.fire import Firing
+    from digest.alerts.webhooks import deliver_webhooks
+    from digest.config import AlertConfig
+    from digest.storage.base import NewSource
+    from digest.storage.sqlite import SqliteStorage
+    from digest.types import Story, StoryMember
+
+    from .test_storage import NOW
+    from .test_storage import items as cedar_items
+
+    storage = SqliteStorage(tmp_path / "d.sqlite3")
+    storage.sync_sources([NewSource("Cedar", "https://cedar.example/rss")], "config")
+    stored = cedar_items()[1:2]
+    storage.store_items(storage.source("Cedar").id, stored)
+    flaky, refusing = Receiver([500, 200]), Receiver([404])
+    alert = AlertConfig(name="r", query="strike", webhooks=[flaky.url, refusing.url])
+    entry = item(Classifier.from_signals(), stored[0].title)
+    entry = AssessedItem(stored[0], entry.assessment)
+    story = Story("s", (StoryMember(stored[0].id, "first report"),), NOW, NOW, 3, (), None)
+    firing = Firing("r", story, entry, ("strike in “strike”",), "new")
+    storage.record_firings([firing], {"r": alert.webhooks}, NOW)
+
+    async def send(at: datetime) -> list[tuple[str, str]]:
+        async with httpx.AsyncClient() as client:
+            done = await deliver_webhooks(storage, [alert], client, at)
+        return [(o.send.target, o.status) for o in done]
+
+    assert sorted(asyncio.run(send(NOW))) == sorted(
+        [(flaky.url, "pending"), (refusing.url, "dead")]
+    )
+    assert asyncio.run(send(NOW + timedelta(seconds=10))) == []  # not due yet
+    assert asyncio.run(send(NOW + timedelta(minutes=2))) == [(flaky.url, "sent")]
+    assert len(flaky.posts) == 2 and flaky.posts[0][1] == flaky.posts[1][1]  # the same message
+    assert "X-Digest-Signature" not in flaky.posts[0][0]  # no secret configured
+    flaky.stop()
+    refusing.stop()
+    storage.close()

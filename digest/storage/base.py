@@ -98,6 +98,20 @@ class AlertEvent:
     status: str
 
 
+@dataclass(frozen=True, slots=True)
+class WebhookSend:
+    """One firing for one webhook, with what the payload needs."""
+
+    id: int
+    target: str
+    attempts: int
+    created_at: datetime
+    event: AlertEvent
+    title: str
+    url: str | None
+    source: str
+
+
 class Storage(Protocol):
     def close(self) -> None: ...
 
@@ -152,7 +166,18 @@ class Storage(Protocol):
 
     # alerts
     def alert_levels(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]: ...
-    def record_firings(self, firings: Sequence[Firing], now: datetime) -> None: ...
+    def record_firings(
+        self, firings: Sequence[Firing], webhooks: Mapping[str, Sequence[str]], now: datetime
+    ) -> None: ...
+    def due_sends(self, now: datetime) -> list[WebhookSend]: ...
+    def record_send(
+        self,
+        send_id: int,
+        status: str,
+        reply: str,
+        now: datetime,
+        next_attempt_at: datetime | None = None,
+    ) -> None: ...
     def alert_events(self) -> list[AlertEvent]: ...
 
     # digests

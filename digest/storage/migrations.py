@@ -144,6 +144,21 @@ MIGRATIONS: dict[int, str] = {
         status TEXT NOT NULL DEFAULT 'pending'
     );
     """,
+    6: """
+    -- Each firing to each webhook: pending, sent or dead (gave up), with attempts and the
+    -- last answer, like the email outbox.
+    CREATE TABLE alert_sends (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER NOT NULL REFERENCES alert_events(id) ON DELETE CASCADE,
+        target TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_reply TEXT,
+        next_attempt_at TEXT,
+        created_at TEXT NOT NULL,
+        UNIQUE (event_id, target)
+    );
+    """,
 }
 
 LATEST = max(MIGRATIONS)

@@ -22,6 +22,7 @@ from digest.storage.base import (
     NewSource,
     SourceRecord,
     StoredItems,
+    WebhookSend,
 )
 from digest.storage.migrations import LATEST, MIGRATIONS
 from digest.types import (
@@ -45,6 +46,20 @@ def parse_iso(text: str | None) -> datetime | None:
     if text is None:
         return None
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _alert_event(row: sqlite3.Row) -> AlertEvent:
+    return AlertEvent(
+        id=row["id"],
+        rule=row["rule"],
+        story_id=row["story_id"],
+        item_id=row["item_id"],
+        kind=row["kind"],
+        severity=row["severity"],
+        reasons=tuple(json.loads(row["reasons"])),
+        created_at=_required_time(row["created_at"]),
+        status=row["status"],
+    )
 
 
 def _digest(row: sqlite3.Row) -> DigestRecord:
@@ -482,7 +497,10 @@ class SqliteStorage:
                 levels[(rule, story_id)] = int(rows[0][0])
         return levels
 
-    def record_firings(self, firings: Sequence[Firing], now: datetime) -> None:
+    def record_firings(
+        self, firings: Sequence[Firing], webhooks: Mapping[str, Sequence[str]], now: datetime
+    ) -> None:
+        """The firings, the new alert levels, and a pending send per webhook of each rule."""
         with self._transaction() as db:
             for firing in firings:
                 db.execute(
@@ -504,23 +522,57 @@ class SqliteStorage:
                         iso(now),
                     ),
                 )
+                event_id = db.execute("SELECT last_insert_rowid()").fetchone()[0]
+                for target in webhooks.get(firing.rule, ()):
+                    db.execute(
+                        """INSERT INTO alert_sends (event_id, target, created_at)
+                           VALUES (?, ?, ?) ON CONFLICT(event_id, target) DO NOTHING""",
+                        (event_id, target, iso(now)),
+                    )
 
-    def alert_events(self) -> list[AlertEvent]:
-        rows = self._query("SELECT * FROM alert_events ORDER BY id")
+    def due_sends(self, now: datetime) -> list[WebhookSend]:
+        rows = self._query(
+            """SELECT s.id AS send_id, s.target, s.attempts, s.created_at AS queued_at,
+                      e.*, i.title AS item_title, i.url AS item_url, src.name AS source_name
+               FROM alert_sends s JOIN alert_events e ON e.id = s.event_id
+               JOIN items i ON i.id = e.item_id JOIN sources src ON src.id = i.source_id
+               WHERE s.status = 'pending'
+                 AND (s.next_attempt_at IS NULL OR s.next_attempt_at <= ?)
+               ORDER BY s.id""",
+            (iso(now),),
+        )
         return [
-            AlertEvent(
-                id=row["id"],
-                rule=row["rule"],
-                story_id=row["story_id"],
-                item_id=row["item_id"],
-                kind=row["kind"],
-                severity=row["severity"],
-                reasons=tuple(json.loads(row["reasons"])),
-                created_at=_required_time(row["created_at"]),
-                status=row["status"],
+            WebhookSend(
+                id=row["send_id"],
+                target=row["target"],
+                attempts=row["attempts"],
+                created_at=_required_time(row["queued_at"]),
+                event=_alert_event(row),
+                title=row["item_title"],
+                url=row["item_url"],
+                source=row["source_name"],
             )
             for row in rows
         ]
+
+    def record_send(
+        self,
+        send_id: int,
+        status: str,
+        reply: str,
+        now: datetime,
+        next_attempt_at: datetime | None = None,
+    ) -> None:
+        with self._transaction() as db:
+            db.execute(
+                """UPDATE alert_sends SET status = ?, attempts = attempts + 1, last_reply = ?,
+                       next_attempt_at = ? WHERE id = ?""",
+                (status, reply, iso(next_attempt_at) if next_attempt_at else None, send_id),
+            )
+
+    def alert_events(self) -> list[AlertEvent]:
+        rows = self._query("SELECT * FROM alert_events ORDER BY id")
+        return [_alert_event(row) for row in rows]
 
     def _save_story(self, db: sqlite3.Connection, story: Story, now: datetime) -> None:
         primary = story.primary

@@ -1,0 +1,105 @@
+"""Webhooks: each firing POSTed as JSON to every URL of its rule.
+
+The body carries a `text` line that Slack, Microsoft Teams and Mattermost incoming webhooks
+show as it is, and the structured fields for anything else. With the rule's `secret_env` set,
+`X-Digest-Signature: sha256=<hex>` is the HMAC-SHA256 of the body with that key, so a receiver
+can check the message came from this digest. A 2xx answer is sent; 408, 429, 5xx and network
+errors are retried with backoff until GIVE_UP_AFTER, then the send is dead (kept, with the last
+answer); any other 4xx is dead at once. Webhook URLs come from the administrator's config, so
+they may be on the intranet (no private-address guard, unlike feeds).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+
+from digest.config import AlertConfig
+from digest.storage import Storage
+from digest.storage.base import WebhookSend
+
+GIVE_UP_AFTER = timedelta(hours=24)
+FIRST_RETRY = timedelta(minutes=1)
+LONGEST_WAIT = timedelta(hours=1)
+TIMEOUT_S = 10.0
+SIGNATURE_HEADER = "X-Digest-Signature"
+RETRIED = frozenset({408, 429})
+
+
+@dataclass(frozen=True, slots=True)
+class SendOutcome:
+    send: WebhookSend
+    status: str  # sent | pending | dead
+    reply: str
+
+
+def payload(send: WebhookSend) -> bytes:
+    event = send.event
+    follow_up = " (severity rose)" if event.kind == "rise" else ""
+    text = f"[{event.rule}{follow_up}] severity {event.severity}: {send.title}"
+    if send.url:
+        text += f" {send.url}"
+    body = {
+        "text": text,
+        "rule": event.rule,
+        "kind": event.kind,
+        "story": event.story_id,
+        "severity": event.severity,
+        "title": send.title,
+        "url": send.url,
+        "source": send.source,
+        "reasons": list(event.reasons),
+        "fired_at": event.created_at.isoformat(),
+    }
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+def signature(body: bytes, key: bytes) -> str:
+    return "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+async def deliver_webhooks(
+    storage: Storage, alerts: Sequence[AlertConfig], client: httpx.AsyncClient, now: datetime
+) -> list[SendOutcome]:
+    """Try every due webhook send once."""
+    keys = {alert.name: alert.secret() for alert in alerts}
+    outcomes = []
+    for send in storage.due_sends(now):
+        body = payload(send)
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        key = keys.get(send.event.rule)
+        if key:
+            headers[SIGNATURE_HEADER] = signature(body, key)
+        try:
+            response = await client.post(
+                send.target, content=body, headers=headers, timeout=TIMEOUT_S
+            )
+        except httpx.HTTPError as exc:
+            outcomes.append(_record(storage, send, False, f"no answer: {exc!s}", now))
+            continue
+        reply = f"HTTP {response.status_code}"
+        if response.is_success:
+            storage.record_send(send.id, "sent", reply, now)
+            outcomes.append(SendOutcome(send, "sent", reply))
+        else:
+            temporary = response.status_code in RETRIED or response.status_code >= 500
+            outcomes.append(_record(storage, send, not temporary, reply, now))
+    return outcomes
+
+
+def _record(
+    storage: Storage, send: WebhookSend, permanent: bool, reply: str, now: datetime
+) -> SendOutcome:
+    if permanent or now - send.created_at >= GIVE_UP_AFTER:
+        storage.record_send(send.id, "dead", reply, now)
+        return SendOutcome(send, "dead", reply)
+    wait = min(FIRST_RETRY * 2**send.attempts, LONGEST_WAIT) * random.uniform(0.8, 1.2)
+    storage.record_send(send.id, "pending", reply, now, now + wait)
+    return SendOutcome(send, "pending", reply)
