@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from digest.alerts.match import matches
+from digest.alerts.match import Prepared, matches
 from digest.alerts.rules import Rule, parse
 from digest.config import AlertConfig
 from digest.types import AssessedItem, Story, StoryView
@@ -40,6 +40,13 @@ def evaluate(
     fired: Mapping[tuple[str, str], int],
 ) -> list[Firing]:
     """The firings due: `fired` holds the severity each (rule, story) last fired at."""
+    prepared = {
+        view.story.id: [
+            Prepared(entry)
+            for entry in sorted(view.items, key=lambda e: e.item.published, reverse=True)
+        ]
+        for view in stories
+    }
     firings = []
     for alert, rule in rules:
         for view in stories:
@@ -49,10 +56,10 @@ def evaluate(
             previous = fired.get((alert.name, story.id))
             if previous is not None and story.severity <= previous:
                 continue
-            for entry in sorted(view.items, key=lambda e: e.item.published, reverse=True):
-                reasons = matches(rule, entry)
+            for report in prepared[story.id]:  # the latest report that matches speaks
+                reasons = matches(rule, report)
                 if reasons is not None:
                     kind = "new" if previous is None else "rise"
-                    firings.append(Firing(alert.name, story, entry, tuple(reasons), kind))
+                    firings.append(Firing(alert.name, story, report.entry, tuple(reasons), kind))
                     break
     return firings

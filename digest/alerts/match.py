@@ -9,8 +9,10 @@ it begins. A match returns the reasons: which word of the item, which field.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from collections import defaultdict
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from digest.alerts.rules import And, Field, Near, Not, Or, Phrase, Rule, Severity, Word
 from digest.text import ARABIC_CLITICS, Folded, fold, fold_plain, is_arabic
@@ -27,7 +29,7 @@ class _Token:
     end: int
 
 
-class _Item:
+class Prepared:
     """An item prepared once for every rule: folded words with their places in the original."""
 
     def __init__(self, entry: AssessedItem) -> None:
@@ -42,13 +44,33 @@ class _Item:
             word = match.group()
             forms = [word]
             if is_arabic(word[0]):
-                forms += [
-                    word[len(c) :]
-                    for c in _CLITICS
-                    if word.startswith(c) and len(word) > len(c) + 1
-                ]
+                forms += [word[len(c) :] for c in _CLITICS if _clitic_of(c, word)]
             tokens.append(_Token(tuple(forms), match.start(), match.end()))
         return tokens
+
+    @cached_property
+    def _positions(self) -> dict[str, list[int]]:
+        """Each form of a word, and the token indices where it stands."""
+        index: dict[str, list[int]] = defaultdict(list)
+        for number, token in enumerate(self.tokens):
+            for form in token.forms:
+                index[form].append(number)
+        return index
+
+    @cached_property
+    def _forms(self) -> list[str]:
+        return sorted(self._positions)
+
+    def where(self, term: str, prefix: bool) -> list[int]:
+        """Token indices of the word `term` (or, with `prefix`, of every word it begins)."""
+        if not prefix:
+            return self._positions.get(term, [])
+        found: set[int] = set()
+        for form in self._forms[bisect_left(self._forms, term) :]:
+            if not form.startswith(term):
+                break
+            found.update(self._positions[form])
+        return sorted(found)
 
     def shown(self, first: _Token, last: _Token) -> str:
         start, end = self.folded.original_span(first.start, last.end)
@@ -60,12 +82,13 @@ def _clitic_of(clitic: str, word: str) -> bool:
     return word.startswith(clitic) and len(word) > len(clitic) + 1
 
 
-def matches(rule: Rule, entry: AssessedItem) -> list[str] | None:
-    """The reasons the item matches the rule, or None when it does not."""
-    return _evaluate(rule, _Item(entry))
+def matches(rule: Rule, entry: AssessedItem | Prepared) -> list[str] | None:
+    """The reasons the item matches the rule, or None when it does not. Prepare an item once
+    (`Prepared(entry)`) to match it against many rules."""
+    return _evaluate(rule, entry if isinstance(entry, Prepared) else Prepared(entry))
 
 
-def _evaluate(rule: Rule, item: _Item) -> list[str] | None:
+def _evaluate(rule: Rule, item: Prepared) -> list[str] | None:
     if isinstance(rule, Or):
         for part in rule.rules:
             found = _evaluate(part, item)
@@ -95,32 +118,27 @@ def _evaluate(rule: Rule, item: _Item) -> list[str] | None:
     return _field(rule, item.entry)
 
 
-def _spots(rule: Word | Phrase, item: _Item) -> list[tuple[int, int]]:
+def _spots(rule: Word | Phrase, item: Prepared) -> list[tuple[int, int]]:
     """(first, last) token indices of every place the word or phrase occurs."""
     if isinstance(rule, Word):
-        term = fold_plain(rule.text)
-        return [(i, i) for i, t in enumerate(item.tokens) if _same(term, t.forms, rule.prefix)]
-    return _phrase_spots(_WORD.findall(fold_plain(rule.text)), item)
-
-
-def _phrase_spots(words: list[str], item: _Item) -> list[tuple[int, int]]:
+        return [(i, i) for i in item.where(_folded(rule.text), rule.prefix)]
+    words = _WORD.findall(_folded(rule.text))
     if not words:
         return []
-    tokens = item.tokens
-    spots = []
-    for start in range(len(tokens) - len(words) + 1):
-        if all(_same(w, tokens[start + k].forms, False) for k, w in enumerate(words)):
-            spots.append((start, start + len(words) - 1))
-    return spots
+    rest = [set(item.where(word, False)) for word in words[1:]]
+    return [
+        (start, start + len(words) - 1)
+        for start in item.where(words[0], False)
+        if all(start + k + 1 in places for k, places in enumerate(rest))
+    ]
 
 
-def _same(term: str, forms: tuple[str, ...], prefix: bool) -> bool:
-    if prefix:
-        return any(form.startswith(term) for form in forms)
-    return term in forms
+@lru_cache(maxsize=4096)
+def _folded(text: str) -> str:
+    return fold_plain(text)
 
 
-def _near(rule: Near, item: _Item) -> list[str] | None:
+def _near(rule: Near, item: Prepared) -> list[str] | None:
     """Both sides, in either order, the second starting at most `distance` words after the end
     of the first (1: side by side)."""
     for left in _spots(rule.left, item):

@@ -276,7 +276,7 @@ class _Parser:
         while self.peek().kind == "op" and self.peek().text == "OR":
             self.take()
             rules.append(self.both())
-        return rules[0] if len(rules) == 1 else Or(tuple(rules))
+        return rules[0] if len(rules) == 1 else Or(_flat(rules, Or))
 
     def both(self) -> Rule:
         rules = [self.negated()]
@@ -287,7 +287,7 @@ class _Parser:
             elif token.kind in ("end", ")") or (token.kind == "op" and token.text == "OR"):
                 break
             rules.append(self.negated())
-        return rules[0] if len(rules) == 1 else And(tuple(rules))
+        return rules[0] if len(rules) == 1 else And(_flat(rules, And))
 
     def negated(self) -> Rule:
         if self.peek().kind == "op" and self.peek().text == "NOT":
@@ -328,6 +328,14 @@ class _Parser:
             self.take()
             return Severity(token.value, token.number)
         raise self.fail("a word, a phrase, a field or '('")
+
+
+def _flat(rules: list[Rule], kind: type[And] | type[Or]) -> tuple[Rule, ...]:
+    """`a AND (b AND c)` is `a AND b AND c`: one canonical form for what means the same."""
+    flat: list[Rule] = []
+    for rule in rules:
+        flat.extend(rule.rules if isinstance(rule, kind) else [rule])
+    return tuple(flat)
 
 
 def parse(text: str) -> Rule:

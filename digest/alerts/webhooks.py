@@ -11,6 +11,7 @@ they may be on the intranet (no private-address guard, unlike feeds).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -31,6 +32,7 @@ LONGEST_WAIT = timedelta(hours=1)
 TIMEOUT_S = 10.0
 SIGNATURE_HEADER = "X-Digest-Signature"
 RETRIED = frozenset({408, 429})
+CONCURRENCY = 8  # messages in flight at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,26 +72,35 @@ async def deliver_webhooks(
 ) -> list[SendOutcome]:
     """Try every due webhook send once."""
     keys = {alert.name: alert.secret() for alert in alerts}
-    outcomes = []
-    for send in storage.due_sends(now):
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def post(send: WebhookSend) -> tuple[WebhookSend, httpx.Response | httpx.HTTPError]:
         body = payload(send)
         headers = {"Content-Type": "application/json; charset=utf-8"}
         key = keys.get(send.event.rule)
         if key:
             headers[SIGNATURE_HEADER] = signature(body, key)
-        try:
-            response = await client.post(
-                send.target, content=body, headers=headers, timeout=TIMEOUT_S
-            )
-        except httpx.HTTPError as exc:
-            outcomes.append(_record(storage, send, False, f"no answer: {exc!s}", now))
+        async with gate:
+            try:
+                answer = await client.post(
+                    send.target, content=body, headers=headers, timeout=TIMEOUT_S
+                )
+            except httpx.HTTPError as exc:
+                return send, exc
+        return send, answer
+
+    outcomes = []
+    for task in asyncio.as_completed([post(send) for send in storage.due_sends(now)]):
+        send, answer = await task  # recorded as each answer comes
+        if isinstance(answer, httpx.HTTPError):
+            outcomes.append(_record(storage, send, False, f"no answer: {answer!s}", now))
             continue
-        reply = f"HTTP {response.status_code}"
-        if response.is_success:
+        reply = f"HTTP {answer.status_code}"
+        if answer.is_success:
             storage.record_send(send.id, "sent", reply, now)
             outcomes.append(SendOutcome(send, "sent", reply))
         else:
-            temporary = response.status_code in RETRIED or response.status_code >= 500
+            temporary = answer.status_code in RETRIED or answer.status_code >= 500
             outcomes.append(_record(storage, send, not temporary, reply, now))
     return outcomes
 
