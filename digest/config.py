@@ -39,7 +39,8 @@ ENV_PREFIX = "DIGEST_"
 ENV_CONFIG = "DIGEST_CONFIG"
 DEFAULT_CONFIG = Path("config/digest.toml")
 
-_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+# one address: no list separators, quotes or brackets, which would name others in a header
+_EMAIL = re.compile(r'^[^@\s<>,;:"()\[\]\\]+@[^@\s<>,;:"()\[\]\\]+\.[^@\s<>,;:"()\[\]\\]+$')
 _PCODE = re.compile(r"^[A-Z]{2,3}\d*$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

@@ -59,6 +59,7 @@ def test_every_error_is_reported_with_its_key_path(tmp_path: Path) -> None:
     [
         ('regions = ["LB6"]', 'regions = ["south"]', "profiles[0].regions[0]: not an admin P-code"),
         ('"security@example.org"', '"not-an-address"', "profiles[0].recipients[0]: not an email"),
+        ('"security@example.org"', '"a,b@example.org"', "profiles[0].recipients[0]: not an email"),
         ('url = "https://example.org/feed.xml"', 'url = "ftp://x"', "sources[0].url: not an http"),
         ('send_at = "06:30"', 'send_at = "06:30"\nmin_severity = 9', "profiles[0].min_severity"),
         ('send_at = "06:30"', 'send_at = "06:30"\ncategories = ["bombing"]', "unknown category"),
