@@ -26,13 +26,13 @@ import json
 import re
 import sys
 import time
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from digest.jsonl import UNDATED, cluster_lines
+from digest.scoring import bcubed
 from digest.signals.classify import Classifier, Text
 from digest.sources.normalise import content_hash
 from digest.stories import Clusterer, Vocabulary
@@ -41,23 +41,6 @@ from digest.types import AssessedItem, Item
 
 Row = dict[str, str]
 DEVSET = Path(__file__).resolve().parents[2] / "shared" / "data" / "devset"
-
-
-def bcubed(predicted: Mapping[str, str], gold: Mapping[str, str]) -> tuple[float, float, float]:
-    clusters: dict[str, set[str]] = defaultdict(set)
-    stories: dict[str, set[str]] = defaultdict(set)
-    for item, cluster in predicted.items():
-        clusters[cluster].add(item)
-    for item, story in gold.items():
-        stories[story].add(item)
-    precision = recall = 0.0
-    for item in gold:
-        mine, truth = clusters[predicted[item]], stories[gold[item]]
-        both = len(mine & truth)
-        precision += both / len(mine)
-        recall += both / len(truth)
-    precision, recall = precision / len(gold), recall / len(gold)
-    return precision, recall, 2 * precision * recall / (precision + recall)
 
 
 def half(row: Row) -> str:

@@ -4,7 +4,6 @@ apart, merges, rising tolls, storage of merges, and `digest stories`."""
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 import pytest
 
 from digest.jsonl import cluster_lines
+from digest.scoring import Scores, bcubed
 from digest.signals.classify import Classifier, Text
 from digest.sources.normalise import content_hash
 from digest.storage.base import NewSource
@@ -42,29 +42,10 @@ def stories_of(results: list[dict[str, Any]]) -> dict[str, str]:
     return {r["id"]: r["story"] for r in results}
 
 
-def bcubed(predicted: dict[str, str], gold: dict[str, str]) -> tuple[float, float]:
-    clusters: dict[str, set[str]] = defaultdict(set)
-    truth: dict[str, set[str]] = defaultdict(set)
-    for item, cluster in predicted.items():
-        clusters[cluster].add(item)
-    for item, story in gold.items():
-        truth[story].add(item)
-    precision = sum(
-        len(clusters[predicted[i]] & truth[gold[i]]) / len(clusters[predicted[i]]) for i in gold
-    )
-    recall = sum(len(clusters[predicted[i]] & truth[gold[i]]) / len(truth[gold[i]]) for i in gold)
-    return precision / len(gold), recall / len(gold)
-
-
-def f1(precision: float, recall: float) -> float:
-    return 2 * precision * recall / (precision + recall)
-
-
-def fixture_scores(classifier: Classifier, name: str) -> tuple[float, float, float]:
+def fixture_scores(classifier: Classifier, name: str) -> Scores:
     rows = (FIXTURES / name).read_text(encoding="utf-8").splitlines()
     gold = {json.loads(r)["id"]: json.loads(r)["story"] for r in rows}
-    precision, recall = bcubed(stories_of(cluster_lines(rows, classifier)), gold)
-    return precision, recall, f1(precision, recall)
+    return bcubed(stories_of(cluster_lines(rows, classifier)), gold)
 
 
 def test_headlines_of_one_day_group_into_their_stories(classifier: Classifier) -> None:
@@ -199,7 +180,7 @@ def test_merging_stories_that_drifted_apart_helps_on_real_headlines(
     after = bcubed({i: clusterer.story_of(i)[0] for i in gold}, gold)
     assert merges
     assert all(m.reason.startswith(f"story merged with {m.into}: similar coverage") for m in merges)
-    assert f1(*after) > f1(*before) + 0.2  # measured 0.48 -> 0.90
+    assert after.f1 > before.f1 + 0.2  # measured 0.48 -> 0.90
     assert {s.id for s in clusterer.stories()}.isdisjoint(m.absorbed for m in merges)
 
 
