@@ -224,10 +224,7 @@ def fire_alerts(
     if not alerts or not story_ids:
         return []
     views = [
-        StoryView(story, tuple(entries))
-        for story_id in sorted(story_ids)
-        for story, entries in storage.stories_by_prefix(story_id)
-        if story.id == story_id
+        StoryView(story, tuple(entries)) for story, entries in storage.stories(sorted(story_ids))
     ]
     rules = compiled(alerts)
     keys = [(alert.name, view.story.id) for alert, _ in rules for view in views]

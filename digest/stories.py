@@ -273,7 +273,7 @@ class Clusterer:
             weight = vector[word]
             closed = 0
             for state in postings:
-                if state.into is None and moment <= state.last + STORY_SECONDS:
+                if state.into is None and moment <= state.open_until:
                     partial[state] += weight * state.centroid[word]
                 else:
                     closed += 1

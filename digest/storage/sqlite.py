@@ -388,6 +388,15 @@ class SqliteStorage:
             found.update(row["id"] for row in rows)
         return found
 
+    def stories(self, ids: Iterable[str]) -> list[tuple[Story, list[AssessedItem]]]:
+        """The stories of these ids that exist, with all their items."""
+        present = [
+            story_id
+            for story_id in dict.fromkeys(ids)
+            if self._query("SELECT 1 FROM stories WHERE id = ?", (story_id,))
+        ]
+        return self._stories(present, until=None)
+
     def stories_by_prefix(self, prefix: str) -> list[tuple[Story, list[AssessedItem]]]:
         """Stories whose id starts with `prefix` (an exact id first), with all their items."""
         ids = [
