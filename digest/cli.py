@@ -26,7 +26,7 @@ from digest.alerts.rules import RuleError
 from digest.alerts.rules import parse as parse_rule
 from digest.errors import ConfigError, DigestError, InputError
 from digest.jsonl import cluster_lines
-from digest.mail import build_message
+from digest.mail import ListName, build_message
 from digest.parallel import classify_stream, encode
 from digest.render import environment
 from digest.resources import bundled_config
@@ -358,6 +358,13 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         if sent.status != "sent":
             state = "will retry" if sent.status == "pending" else "gave up"
             print(f"webhook {sent.send.target}: {sent.reply}, {state}", file=sys.stderr)
+    for mailed in report.mails:
+        if mailed.status != "sent":
+            state = "will retry" if mailed.status == "pending" else "gave up"
+            where = f"{mailed.delivery.mail.label} to {mailed.delivery.recipient}"
+            print(f"alert mail {where}: {mailed.reply}, {state}", file=sys.stderr)
+    if report.mail_problem:
+        print(f"alert mail not sent: {report.mail_problem}", file=sys.stderr)
     print(fetch_summary(report, time.perf_counter() - started))
     return 0
 
@@ -370,7 +377,8 @@ def fetch_summary(report: pipeline.PollReport, seconds: float) -> str:
         f"{sources} source{'s' if sources != 1 else ''}: {count['updated']} updated, "
         f"{count['not-modified']} not modified, {count['failed']} failed, "
         f"{count['disabled']} disabled; {report.new_items} new items, {report.assessed} "
-        f"assessed, {report.clustered} stories updated, {len(report.firings)} alerts fired; "
+        f"assessed, {report.clustered} stories updated, {len(report.firings)} alerts fired, "
+        f"{report.notices} alert messages; "
         f"{seconds:.1f} s"
     )
 
@@ -479,13 +487,10 @@ def _send(
             storage, profile, day, environment(), parents, config.smtp.from_addr, now
         )
         print(f"{profile.name} {day.isoformat()}: {added} message(s) queued")
-    # only messages the configuration still asks for: a removed recipient gets no retries
-    asked = {(p.name, r) for p in profiles for r in p.recipients}
-    return asyncio.run(
-        outbox.deliver(
-            storage, config.smtp, now, lambda d: (d.digest.profile, d.recipient) in asked
-        )
-    )
+    # alerts held back by a rule's throttle or quiet hours may be due by now
+    pipeline.dispatch_alerts(storage, config.alerts, environment(), config.smtp, now)
+    wanted = pipeline.asked_by(config.alerts, profiles)
+    return asyncio.run(outbox.deliver(storage, config.smtp, now, wanted))
 
 
 def cmd_send(args: argparse.Namespace) -> int:
@@ -493,8 +498,8 @@ def cmd_send(args: argparse.Namespace) -> int:
     message tried was sent, 1 when one failed or waits for a retry (so that cron notices)."""
     config = _config(args)
     profiles = [config.profile(args.profile)] if args.profile else config.profiles
-    if not profiles:
-        raise InputError("no [[profiles]] in the configuration: nothing to send")
+    if not profiles and not pipeline.alert_recipients(config.alerts):
+        raise InputError("no [[profiles]] and no alert recipients in the configuration")
     parents = pipeline.region_parents(Gazetteer.load())
     storage = _storage(config)
     try:
@@ -504,7 +509,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         storage.close()
     for outcome in outcomes:
         delivery = outcome.delivery
-        where = f"{delivery.digest.profile} {delivery.digest.day} to {delivery.recipient}"
+        where = f"{delivery.mail.label} to {delivery.recipient}"
         if outcome.status == "sent":
             print(f"sent {where}")
         elif outcome.retry_at:
@@ -570,7 +575,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         content = rendered.text
     else:
         message = build_message(
-            rendered, config.smtp.from_addr, profile.recipients, profile.name, now
+            rendered, config.smtp.from_addr, profile.recipients, ListName(profile.name), now
         )
         content = message.as_string()
     if args.out:

@@ -22,6 +22,7 @@ import httpx
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -76,6 +77,36 @@ TimeZoneName = Annotated[str, AfterValidator(_timezone)]
 PCode = Annotated[str, AfterValidator(_pcode)]
 Category = Annotated[str, AfterValidator(_category)]
 Severity = Annotated[int, Field(ge=0, le=4)]
+
+
+@dataclass(frozen=True, slots=True)
+class QuietSpan:
+    """Local times from `start` until `end`, over midnight when `end` comes first."""
+
+    start: time
+    end: time
+
+    def holds(self, moment: time) -> bool:
+        if self.start <= self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+
+def _quiet_hours(value: Any) -> Any:
+    if isinstance(value, str):
+        found = re.fullmatch(
+            r"\s*([01]\d|2[0-3]):([0-5]\d)\s*-\s*([01]\d|2[0-3]):([0-5]\d)\s*", value
+        )
+        if not found:
+            raise ValueError(f"quiet hours are HH:MM-HH:MM, for example 22:00-06:30: {value!r}")
+        hour, minute, end_hour, end_minute = (int(part) for part in found.groups())
+        if (hour, minute) == (end_hour, end_minute):
+            raise ValueError(f"quiet hours that start when they end: {value!r}")
+        return QuietSpan(time(hour, minute), time(end_hour, end_minute))
+    return value
+
+
+QuietHours = Annotated[QuietSpan, BeforeValidator(_quiet_hours)]
 
 
 class Section(BaseModel):
@@ -155,9 +186,12 @@ class SmtpConfig(Section):
         return os.environ.get(self.password_env)
 
 
+# a profile's or an alert's name goes into file names, URLs and mail headers
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+
+
 class ProfileConfig(Section):
-    # the name goes into file names, URLs and mail headers
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    name: str = Field(pattern=NAME_PATTERN)
     recipients: list[Email] = Field(default_factory=list)
     timezone: TimeZoneName = "Asia/Beirut"
     send_at: time = time(6, 30)
@@ -176,12 +210,17 @@ class ProfileConfig(Section):
 
 
 class AlertConfig(Section):
-    name: str = Field(min_length=1)
+    name: str = Field(pattern=NAME_PATTERN)
     query: str = Field(min_length=1)
     min_severity: Severity = 0
     recipients: list[Email] = Field(default_factory=list)
     webhooks: list[str] = Field(default_factory=list)
     secret_env: str | None = None
+    language: Literal["en", "fr", "ar"] = "en"  # of the email's own words
+    max_per_hour: int | None = Field(default=None, ge=1)  # messages; the rest wait, batched
+    timezone: TimeZoneName = "Asia/Beirut"  # of the quiet hours
+    quiet_hours: QuietHours | None = None  # "22:00-06:30": firings wait until the end
+    quiet_bypass_severity: Severity = 4  # a story this severe is sent during quiet hours
 
     @field_validator("webhooks")
     @classmethod

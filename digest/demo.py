@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from digest import config as configuration
 from digest import pipeline
 from digest.archive import write_archive
-from digest.mail import build_message
+from digest.mail import ListName, build_message
 from digest.render import environment
 from digest.resources import bundled_config
 from digest.signals.classify import Classifier
@@ -55,7 +55,7 @@ def run_demo(out: Path) -> DemoResult:
                 rendered,
                 config.smtp.from_addr,
                 profile.recipients,
-                profile.name,
+                ListName(profile.name),
                 DEMO_NOW,
                 message_id=f"<demo-{profile.name}-{DEMO_DAY.isoformat()}@digest.invalid>",
             )

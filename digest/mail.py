@@ -1,12 +1,14 @@
-"""Email messages for digests: multipart/alternative with the headers mail clients and list
-tools expect. Delivery is in digest.outbox."""
+"""Email messages for digests and alerts: multipart/alternative with the headers mail clients
+and list tools expect. Delivery is in digest.outbox."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from urllib.parse import quote
 
 from digest.types import Rendered
 
@@ -23,11 +25,20 @@ def header_text(value: str, limit: int = SUBJECT_CHARS) -> str:
     return clean if len(clean) <= limit else clean[: limit - 1].rstrip() + "…"
 
 
+@dataclass(frozen=True, slots=True)
+class ListName:
+    """Who a message is from, for List-Id and unsubscribing: a profile's digest, a rule's
+    alerts."""
+
+    name: str
+    kind: str = "digest"  # digest | alerts
+
+
 def build_message(
     rendered: Rendered,
     sender: str,
     recipients: list[str],
-    profile: str,
+    listed: ListName,
     now: datetime,
     message_id: str | None = None,
 ) -> EmailMessage:
@@ -38,8 +49,10 @@ def build_message(
     message["To"] = ", ".join(recipients) if recipients else sender
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id or make_msgid(domain=domain)
-    message["List-Id"] = f"digest {profile} <{profile}.digest.{domain}>"
-    message["List-Unsubscribe"] = f"<mailto:{sender}?subject=unsubscribe%20{profile}>"
+    name, kind = listed.name, listed.kind
+    label = name if kind == "digest" else f"{kind} {name}"
+    message["List-Id"] = f"digest {label} <{name}.{kind}.{domain}>"
+    message["List-Unsubscribe"] = f"<mailto:{sender}?subject={quote('unsubscribe ' + label)}>"
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(rendered.text, subtype="plain", charset="utf-8")
     message.add_alternative(rendered.html, subtype="html", charset="utf-8")

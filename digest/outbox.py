@@ -1,14 +1,15 @@
-"""Delivery through the outbox: every (digest, recipient) is a row that moves from pending to
-sent or failed, with its attempts and the server's last reply.
+"""Delivery through the outbox: every (digest or alert notice, recipient) is a row that moves from
+pending to sent or failed, with its attempts and the server's last reply.
 
-A message is built from the stored digest, with the row's Message-ID and the time it was queued
-as its Date, so every attempt sends the same message. Each recipient gets a transaction of its
-own: a permanent refusal (5xx) for one does not hold up the others. Temporary failures (4xx, a
-server that cannot be reached, a connection lost) leave the row pending with a later
-`next_attempt_at` (exponential backoff with jitter) until GIVE_UP_AFTER. The row is updated the
-moment the server replies, so a process killed at any point, then restarted, sends every pending
-message once and never resends a confirmed one; only a reply lost in flight (the connection
-broke after the end of DATA, RFC 1047) can give a second copy, with the same Message-ID.
+A message is built from the stored digest or notice, with the row's Message-ID and the time it
+was queued as its Date, so every attempt sends the same message. Each recipient gets a
+transaction of its own: a permanent refusal (5xx) for one does not hold up the others. Temporary
+failures (4xx, a server that cannot be reached, a connection lost) leave the row pending with a
+later `next_attempt_at` (exponential backoff with jitter) until GIVE_UP_AFTER. The row is
+updated the moment the server replies, so a process killed at any point, then restarted, sends
+every pending message once and never resends a confirmed one; only a reply lost in flight (the
+connection broke after the end of DATA, RFC 1047) can give a second copy, with the same
+Message-ID.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import aiosmtplib
 
 from digest.config import SmtpConfig
 from digest.errors import DeliveryError, StorageError
-from digest.mail import build_message
+from digest.mail import ListName, build_message
 from digest.storage import Storage
 from digest.storage.base import Delivery
 from digest.types import Rendered
@@ -54,10 +55,13 @@ def enqueue(
     storage: Storage, digest_id: int, recipients: Sequence[str], sender: str, now: datetime
 ) -> int:
     """Queue a digest for its recipients; each new row gets its Message-ID now, once."""
-    domain = _ascii_domain(sender.rsplit("@", 1)[-1])
     return storage.enqueue(
-        digest_id, [(recipient, make_msgid(domain=domain)) for recipient in recipients], now
+        digest_id, [(recipient, new_message_id(sender)) for recipient in recipients], now
     )
+
+
+def new_message_id(sender: str) -> str:
+    return make_msgid(domain=_ascii_domain(sender.rsplit("@", 1)[-1]))
 
 
 def _ascii_domain(domain: str) -> str:
@@ -68,13 +72,13 @@ def _ascii_domain(domain: str) -> str:
 
 
 def message_for(delivery: Delivery, sender: str) -> EmailMessage:
-    digest = delivery.digest
-    rendered = Rendered(subject=digest.subject, text=digest.text, html=digest.html)
+    mail = delivery.mail
+    rendered = Rendered(subject=mail.subject, text=mail.text, html=mail.html)
     return build_message(
         rendered,
         sender,
         [delivery.recipient],
-        digest.profile,
+        ListName(mail.list_name, "alerts" if mail.kind == "alert" else "digest"),
         delivery.created_at,
         message_id=delivery.message_id,
     )
@@ -83,18 +87,33 @@ def message_for(delivery: Delivery, sender: str) -> EmailMessage:
 @contextmanager
 def sending_lock(database: Path) -> Iterator[None]:
     """One sender at a time per database: two would both take the same pending rows."""
-    path = database.with_name(database.name + ".send.lock")
-    with path.open("a") as handle:
+    with sending_turn(database) as mine:
+        if not mine:
+            raise DeliveryError(
+                f"another digest send is running on {database} (lock {lock_path(database)}); "
+                "try again later"
+            )
+        yield
+
+
+@contextmanager
+def sending_turn(database: Path) -> Iterator[bool]:
+    """The sending lock if it is free (True), else False at once: for those who can leave
+    the sending to whoever holds it."""
+    with lock_path(database).open("a") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise DeliveryError(
-                f"another digest send is running on {database} (lock {path}); try again later"
-            ) from None
+            yield False
+            return
         try:
-            yield
+            yield True
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def lock_path(database: Path) -> Path:
+    return database.with_name(database.name + ".send.lock")
 
 
 async def deliver(

@@ -20,17 +20,18 @@ import httpx
 from jinja2 import Environment
 
 from digest import briefing, outbox, render
+from digest.alerts import notices
 from digest.alerts.fire import Firing, compiled, evaluate
 from digest.alerts.webhooks import SendOutcome, deliver_webhooks
-from digest.config import AlertConfig, DigestConfig, ProfileConfig
-from digest.errors import DigestError, StorageError
+from digest.config import AlertConfig, DigestConfig, ProfileConfig, SmtpConfig
+from digest.errors import DeliveryError, DigestError, StorageError
 from digest.signals.classify import Classifier, Text
 from digest.signals.gazetteer import Gazetteer
 from digest.sources.feed import parse_feed
 from digest.sources.http import FetchPolicy, Gone, TransientError, fetch
 from digest.sources.normalise import identity_keys, normalise
 from digest.sources.reliefweb import fetch_reliefweb, parse_reliefweb
-from digest.storage.base import NewSource, SourceRecord, Storage
+from digest.storage.base import Delivery, NewSource, SourceRecord, Storage
 from digest.stories import STORY_WINDOW, Clusterer, Vocabulary
 from digest.types import Digest, Fetched, NotModified, Rendered, StoryView
 
@@ -54,7 +55,10 @@ class PollReport:
     assessed: int
     clustered: int  # stories that took reports
     firings: tuple[Firing, ...] = ()
+    notices: int = 0  # alert messages made (a throttled rule's firings may wait)
     sends: tuple[SendOutcome, ...] = ()
+    mails: tuple[outbox.Outcome, ...] = ()
+    mail_problem: str | None = None  # why alert mail could not be tried (it stays queued)
 
     @property
     def new_items(self) -> int:
@@ -111,13 +115,20 @@ async def poll(
     assessed = assess_pending(storage, classifier, now)
     changed = cluster_pending(storage, now)
     firings = fire_alerts(storage, config.alerts, changed, now)
-    sends: list[SendOutcome] = []
-    if any(alert.webhooks for alert in config.alerts):
-        # the administrator's own endpoints, possibly on the intranet: not the feeds' client
-        async with httpx.AsyncClient(headers={"User-Agent": config.fetch.user_agent}) as hooks:
-            sends = await deliver_webhooks(storage, config.alerts, hooks, now)
+    notices = dispatch_alerts(storage, config.alerts, render.environment(), config.smtp, now)
+    sends = await send_webhooks(storage, config, now)
+    mails, problem = await send_alert_mail(storage, config, now)
     outcomes.sort(key=lambda o: o.name)
-    return PollReport(tuple(outcomes), assessed, len(changed), tuple(firings), tuple(sends))
+    return PollReport(
+        tuple(outcomes),
+        assessed,
+        len(changed),
+        tuple(firings),
+        len(notices),
+        tuple(sends),
+        tuple(mails),
+        problem,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,8 +240,84 @@ def fire_alerts(
     rules = compiled(alerts)
     keys = [(alert.name, view.story.id) for alert, _ in rules for view in views]
     firings = evaluate(rules, views, storage.alert_levels(keys))
-    storage.record_firings(firings, {alert.name: alert.webhooks for alert in alerts}, now)
+    storage.record_firings(firings, now)
     return firings
+
+
+def dispatch_alerts(
+    storage: Storage,
+    alerts: Sequence[AlertConfig],
+    env: Environment,
+    smtp: SmtpConfig,
+    now: datetime,
+) -> list[int]:
+    """Notices from the rules' pending firings, as each rule's throttle and quiet hours allow,
+    queued for its recipients (the outbox) and webhooks; their ids."""
+    made = []
+    for alert in alerts:
+        pending = storage.pending_reports(alert.name)
+        if not pending:
+            continue
+        recent = storage.notice_times(alert.name, now - notices.HOUR)
+        groups = notices.batches(alert, pending, recent, now)
+        wanted = sorted({report.event.story_id for group in groups for report in group})
+        views = {
+            story.id: StoryView(story, tuple(entries), alert.language)
+            for story, entries in storage.stories(wanted)
+        }
+        for group in groups:
+            rendered = notices.render_notice(alert, group, views, env)
+            mails = [(to, outbox.new_message_id(smtp.from_addr)) for to in alert.recipients]
+            event_ids = [report.event.id for report in group]
+            made.append(
+                storage.save_notice(alert.name, event_ids, rendered, mails, alert.webhooks, now)
+            )
+    return made
+
+
+async def send_webhooks(storage: Storage, config: DigestConfig, now: datetime) -> list[SendOutcome]:
+    if not any(alert.webhooks for alert in config.alerts):
+        return []
+    # the administrator's own endpoints, possibly on the intranet: not the feeds' client
+    async with httpx.AsyncClient(headers={"User-Agent": config.fetch.user_agent}) as hooks:
+        return await deliver_webhooks(storage, config.alerts, hooks, now)
+
+
+async def send_alert_mail(
+    storage: Storage, config: DigestConfig, now: datetime
+) -> tuple[list[outbox.Outcome], str | None]:
+    """Try the alert mail of the outbox once, unless a digest send holds the sending lock
+    (the mail waits for the next poll). Mail that cannot be tried stays queued; the reason is
+    returned."""
+    if not alert_recipients(config.alerts):
+        return [], None
+    with outbox.sending_turn(config.storage.database) as mine:
+        if not mine:
+            return [], "another send holds the outbox; alert mail goes with the next poll"
+        try:
+            return await outbox.deliver(storage, config.smtp, now, asked_by(config.alerts)), None
+        except DeliveryError as exc:
+            return [], str(exc)
+
+
+def alert_recipients(alerts: Sequence[AlertConfig]) -> set[tuple[str, str]]:
+    return {(alert.name, to) for alert in alerts for to in alert.recipients}
+
+
+def asked_by(
+    alerts: Sequence[AlertConfig], profiles: Sequence[ProfileConfig] = ()
+) -> Callable[[Delivery], bool]:
+    """Which messages of the outbox the configuration still asks for (a removed recipient or
+    rule gets no retries): the alerts' mail, and the digests of `profiles`."""
+    asked = {
+        "alert": alert_recipients(alerts),
+        "digest": {(p.name, to) for p in profiles for to in p.recipients},
+    }
+
+    def wanted(delivery: Delivery) -> bool:
+        return (delivery.mail.list_name, delivery.recipient) in asked[delivery.mail.kind]
+
+    return wanted
 
 
 def region_parents(gazetteer: Gazetteer) -> dict[str, str]:

@@ -187,11 +187,11 @@ def subject(digest: Digest) -> str:
     )
 
 
-def context(digest: Digest, **extra: Any) -> dict[str, Any]:
-    lang = digest.language
+def reader_context(lang: str, zone: str) -> dict[str, Any]:
+    """What every template needs to speak the reader's language in the reader's time zone."""
 
     def when(moment: datetime, fmt: str = "%d %b %H:%M") -> str:
-        return local(moment, digest.timezone, fmt, lang)
+        return local(moment, zone, fmt, lang)
 
     def words(text: str, **values: object) -> str:
         return say(text, lang, **values)
@@ -200,17 +200,28 @@ def context(digest: Digest, **extra: Any) -> dict[str, Any]:
         return count("1 source", "{count} sources", number, lang)
 
     return {
-        "digest": digest,
         "lang": lang,
         "rtl": lang == "ar",
         "_": words,
         "sources_count": sources,
+        "when": when,
+        "tzname": zone,
+    }
+
+
+def context(digest: Digest, **extra: Any) -> dict[str, Any]:
+    return {
+        **reader_context(digest.language, digest.timezone),
+        "digest": digest,
         "subject": subject(digest),
         "summary": summary_line(digest),
-        "when": when,
-        "tzname": digest.timezone,
         **extra,
     }
+
+
+def inline_css(html: str) -> str:
+    """The stylesheet moved into style attributes: mail clients drop <style>."""
+    return _INLINER.inline(html)
 
 
 def render(digest: Digest, env: Environment, **extra: Any) -> Rendered:
@@ -236,10 +247,10 @@ def _render(shown: Digest, env: Environment, whole: Digest, **extra: Any) -> Ren
     """`shown` as rendered, with the subject and top line of the `whole` day."""
     values = context(shown, **extra)
     values["subject"], values["summary"] = subject(whole), summary_line(whole)
-    html = _INLINER.inline(env.get_template("digest.html.j2").render(values))
+    html = inline_css(env.get_template("digest.html.j2").render(values))
     text = env.get_template("digest.txt.j2").render(values)
-    return Rendered(subject=values["subject"], text=_tidy_text(text), html=html)
+    return Rendered(subject=values["subject"], text=tidy_text(text), html=html)
 
 
-def _tidy_text(text: str) -> str:
+def tidy_text(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"

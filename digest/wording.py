@@ -88,6 +88,27 @@ PHRASES: dict[str, dict[str, str]] = {
         "ar": "النشرة الأمنية {profile}، {day}: {summary}",
     },
     "Place not stated": {"fr": "Lieu non précisé", "ar": "مكان غير محدد"},
+    # alert notices
+    "[alert {rule}] {title}": {"fr": "[alerte {rule}] {title}", "ar": "[تنبيه {rule}] {title}"},
+    "[alert {rule}] {count} alerts, highest severity {level}": {
+        "fr": "[alerte {rule}] {count} alertes, gravité maximale {level}",
+        "ar": "[تنبيه {rule}] {count} تنبيهات، أعلى خطورة {level}",
+    },
+    "Alert {rule}": {"fr": "Alerte {rule}", "ar": "تنبيه {rule}"},
+    "Held back by this rule's hourly limit or quiet hours, then sent together.": {
+        "fr": "Retenues par la limite horaire ou les heures calmes de cette règle, "
+        "puis envoyées ensemble.",
+        "ar": "أُرجئت بسبب الحد الساعي لهذه القاعدة أو ساعات الهدوء، ثم أُرسلت معاً.",
+    },
+    "severity rose": {"fr": "gravité en hausse", "ar": "ارتفاع الخطورة"},
+    "Matched {reasons} in “{title}” ({source}).": {
+        "fr": "Correspondance : {reasons}, dans « {title} » ({source}).",
+        "ar": "طابقت القاعدة {reasons} في «{title}» ({source}).",
+    },
+    "Sent by digest for the alert rule {rule}: {query}": {
+        "fr": "Envoyé par digest pour la règle d'alerte {rule} : {query}",
+        "ar": "أرسله digest لقاعدة التنبيه {rule}: {query}",
+    },
     # categories (CONTRACTS section 3)
     "Air/drone strike": {"fr": "Frappe aérienne/de drone", "ar": "غارة جوية/بمسيّرة"},
     "Shelling": {"fr": "Bombardement", "ar": "قصف"},

@@ -2,14 +2,18 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import socket
 import threading
 from collections.abc import Callable, Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from functools import partial
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -128,3 +132,55 @@ def server() -> Iterator[ScriptedServer]:
     yield scripted
     scripted.httpd.shutdown()
     scripted.httpd.server_close()
+
+
+class Mailbox:
+    """An SMTP server's handler that keeps what it accepts and fails on demand."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[list[str], EmailMessage]] = []
+        self.refuse: set[str] = set()
+        self.fail_data = 0  # the next DATA commands answered 451
+        self.drop_data = 0  # the next DATA commands get the connection closed, no reply
+        self.keep_dropped = False  # whether a dropped message was taken all the same
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.fail_data:
+            self.fail_data -= 1
+            return "451 4.3.0 try again later"
+        parsed = message_from_bytes(envelope.original_content, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        if self.drop_data:
+            self.drop_data -= 1
+            if self.keep_dropped:
+                self.received.append((list(envelope.rcpt_tos), parsed))
+            server.transport.close()
+            return "421 closing"  # never reaches the client: the connection is gone
+        self.received.append((list(envelope.rcpt_tos), parsed))
+        return "250 2.0.0 queued"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    handler = Mailbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()

@@ -35,7 +35,7 @@ from digest.signals.categories import LABELS
 from digest.signals.classify import Classifier, Text
 from digest.types import AssessedItem, Item
 
-from .conftest import FeedServer
+from .conftest import FeedServer, Mailbox
 from .test_cli import config_for, digest
 
 
@@ -287,17 +287,20 @@ def rss(items: list[tuple[str, str]]) -> str:
 
 
 def test_a_story_fires_once_per_rule_and_again_when_its_severity_rises(
-    tmp_path: Path, feed_server: FeedServer
+    tmp_path: Path, feed_server: FeedServer, mailbox: tuple[Mailbox, int]
 ) -> None:
     names = ["wire", "s1", "s2", "s3", "s4", "s5"]
     for name in names:
         (feed_server.root / f"{name}.xml").write_text(rss([]), encoding="utf-8")
     receiver = Receiver()
+    handler, port = mailbox
     alerts = (
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nfrom_addr = "digest@example.org"\n'
         '[[alerts]]\nname = "south"\nquery = "category:airstrike AND region:LB4"\n'
         f'webhooks = ["{receiver.url}"]\nsecret_env = "TEST_HOOK_KEY"\n'
+        'recipients = ["duty@example.org", "deputy@example.org"]\n'
         '[[alerts]]\nname = "north"\nquery = "region:LB5"\n'
-        f'webhooks = ["{receiver.url}"]\n'
+        f'webhooks = ["{receiver.url}"]\nrecipients = ["north@example.org"]\n'
     )
     config = config_for(tmp_path, [(n, feed_server.url(f"{n}.xml")) for n in names], alerts)
 
@@ -333,6 +336,17 @@ def test_a_story_fires_once_per_rule_and_again_when_its_severity_rises(
         message = json.loads(body)
         assert message["rule"] == "south" and message["text"].startswith("[south")
     assert json.loads(receiver.posts[1][1])["severity"] == 4
+    # and the same two by email through the outbox, once to each recipient of the rule
+    mails = [(to, message) for tos, message in handler.received for to in tos]
+    assert sorted(to for to, _ in mails) == sorted(["duty@example.org", "deputy@example.org"] * 2)
+    subjects = [
+        str(message["Subject"]).strip() for to, message in mails if to == "duty@example.org"
+    ]
+    assert subjects == [f"[alert south] {first}", f"[alert south] {worse}"]
+    follow_up = mails[-1][1].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "SEVERITY ROSE" in follow_up and "category airstrike" in follow_up
+    assert "alerts south" in str(mails[0][1]["List-Id"])
+    assert len({str(message["Message-ID"]) for _, message in mails}) == 4
 
 
 def test_a_rule_waits_for_its_minimum_severity(classifier: Classifier) -> None:
@@ -367,7 +381,9 @@ def test_a_webhook_that_fails_is_retried_later_and_a_refusal_is_dead(tmp_path: P
 
     from digest.alerts.fire import Firing
     from digest.alerts.webhooks import deliver_webhooks
-    from digest.config import AlertConfig
+    from digest.config import AlertConfig, SmtpConfig
+    from digest.pipeline import dispatch_alerts
+    from digest.render import environment
     from digest.storage.base import NewSource
     from digest.storage.sqlite import SqliteStorage
     from digest.types import Story, StoryMember
@@ -385,7 +401,8 @@ def test_a_webhook_that_fails_is_retried_later_and_a_refusal_is_dead(tmp_path: P
     entry = AssessedItem(stored[0], entry.assessment)
     story = Story("s", (StoryMember(stored[0].id, "first report"),), NOW, NOW, 3, (), None)
     firing = Firing("r", story, entry, ("strike in “strike”",), "new")
-    storage.record_firings([firing], {"r": alert.webhooks}, NOW)
+    storage.record_firings([firing], NOW)
+    dispatch_alerts(storage, [alert], environment(), SmtpConfig(), NOW)
 
     async def send(at: datetime) -> list[tuple[str, str]]:
         async with httpx.AsyncClient() as client:

@@ -1,4 +1,4 @@
-"""Webhooks: each firing POSTed as JSON to every URL of its rule.
+"""Webhooks: each alert notice POSTed as JSON to every URL of its rule.
 
 The body carries a `text` line that Slack, Microsoft Teams and Mattermost incoming webhooks
 show as it is, and the structured fields for anything else. With the rule's `secret_env` set,
@@ -19,12 +19,13 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 
 from digest.config import AlertConfig
 from digest.storage import Storage
-from digest.storage.base import WebhookSend
+from digest.storage.base import FiredReport, WebhookSend
 
 GIVE_UP_AFTER = timedelta(hours=24)
 FIRST_RETRY = timedelta(minutes=1)
@@ -43,24 +44,37 @@ class SendOutcome:
 
 
 def payload(send: WebhookSend) -> bytes:
-    event = send.event
+    """The notice as JSON: the fields of its most severe firing at the top, every firing in
+    `alerts`, and a `text` of one line per firing for chat tools."""
+    notice = send.notice
+    alerts = [_fired(report) for report in notice.reports]
+    lines = [_line(notice.rule, report) for report in notice.reports]
+    if len(lines) > 1:
+        lines.insert(0, f"[{notice.rule}] {len(lines)} alerts held back by the rule's limits:")
+    body = {"text": "\n".join(lines), **alerts[0], "count": len(alerts), "alerts": alerts}
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+def _line(rule: str, report: FiredReport) -> str:
+    event = report.event
     follow_up = " (severity rose)" if event.kind == "rise" else ""
-    text = f"[{event.rule}{follow_up}] severity {event.severity}: {send.title}"
-    if send.url:
-        text += f" {send.url}"
-    body = {
-        "text": text,
+    text = f"[{rule}{follow_up}] severity {event.severity}: {report.title}"
+    return f"{text} {report.url}" if report.url else text
+
+
+def _fired(report: FiredReport) -> dict[str, Any]:
+    event = report.event
+    return {
         "rule": event.rule,
         "kind": event.kind,
         "story": event.story_id,
         "severity": event.severity,
-        "title": send.title,
-        "url": send.url,
-        "source": send.source,
+        "title": report.title,
+        "url": report.url,
+        "source": report.source,
         "reasons": list(event.reasons),
         "fired_at": event.created_at.isoformat(),
     }
-    return json.dumps(body, ensure_ascii=False).encode()
 
 
 def signature(body: bytes, key: bytes) -> str:
@@ -77,7 +91,7 @@ async def deliver_webhooks(
     async def post(send: WebhookSend) -> tuple[WebhookSend, httpx.Response | httpx.HTTPError]:
         body = payload(send)
         headers = {"Content-Type": "application/json; charset=utf-8"}
-        key = keys.get(send.event.rule)
+        key = keys.get(send.notice.rule)
         if key:
             headers[SIGNATURE_HEADER] = signature(body, key)
         async with gate:

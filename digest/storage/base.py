@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from digest.types import AssessedItem, Assessment, Item, Story
+from digest.types import AssessedItem, Assessment, Item, Rendered, Story
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +70,23 @@ class DigestRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Mail:
+    """What an outbox message carries: a digest, or an alert rule's notice."""
+
+    kind: str  # digest | alert
+    list_name: str  # the profile, or the rule
+    label: str  # how a person names it: "beirut-office 2026-03-24", "alert south-strikes #12"
+    subject: str
+    html: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Delivery:
-    """One message of the outbox: a digest for one recipient."""
+    """One message of the outbox: a digest or an alert notice, for one recipient."""
 
     id: int
-    digest: DigestRecord
+    mail: Mail
     recipient: str
     message_id: str
     status: str  # pending | sent | failed
@@ -95,21 +107,39 @@ class AlertEvent:
     severity: int
     reasons: tuple[str, ...]
     created_at: datetime
-    status: str
+    status: str  # pending (no notice yet) | notified
+    notice_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FiredReport:
+    """A firing with the report that matched, as a message shows it."""
+
+    event: AlertEvent
+    title: str
+    url: str | None
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One message of an alert rule: the firings it carries, most severe first."""
+
+    id: int
+    rule: str
+    created_at: datetime
+    reports: tuple[FiredReport, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class WebhookSend:
-    """One firing for one webhook, with what the payload needs."""
+    """One notice for one webhook."""
 
     id: int
     target: str
     attempts: int
     created_at: datetime
-    event: AlertEvent
-    title: str
-    url: str | None
-    source: str
+    notice: Notice
 
 
 class Storage(Protocol):
@@ -167,9 +197,19 @@ class Storage(Protocol):
 
     # alerts
     def alert_levels(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]: ...
-    def record_firings(
-        self, firings: Sequence[Firing], webhooks: Mapping[str, Sequence[str]], now: datetime
-    ) -> None: ...
+    def record_firings(self, firings: Sequence[Firing], now: datetime) -> None: ...
+    def pending_reports(self, rule: str) -> list[FiredReport]: ...
+    def notice_times(self, rule: str, since: datetime) -> list[datetime]: ...
+    def save_notice(
+        self,
+        rule: str,
+        event_ids: Sequence[int],
+        rendered: Rendered,
+        mails: Sequence[tuple[str, str]],
+        webhooks: Sequence[str],
+        now: datetime,
+    ) -> int: ...
+    def notices(self, rule: str | None = None) -> list[Notice]: ...
     def due_sends(self, now: datetime) -> list[WebhookSend]: ...
     def record_send(
         self,

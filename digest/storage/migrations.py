@@ -159,6 +159,69 @@ MIGRATIONS: dict[int, str] = {
         UNIQUE (event_id, target)
     );
     """,
+    7: """
+    -- Alert notices: the messages a rule sends, each carrying one firing or, when the rule's
+    -- throttle or quiet hours held them back, several. Email goes through the outbox
+    -- (deliveries now carry a digest or a notice), webhooks through alert_sends (now per
+    -- notice). Firings already sent to webhooks become notices of their own.
+    CREATE TABLE alert_notices (
+        id INTEGER PRIMARY KEY,
+        rule TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        html TEXT NOT NULL,
+        text TEXT NOT NULL
+    );
+    CREATE INDEX alert_notices_rule ON alert_notices(rule, created_at);
+    ALTER TABLE alert_events ADD COLUMN notice_id INTEGER REFERENCES alert_notices(id);
+    INSERT INTO alert_notices (id, rule, created_at, subject, html, text)
+        SELECT e.id, e.rule, e.created_at, '', '', '' FROM alert_events e
+        WHERE EXISTS (SELECT 1 FROM alert_sends s WHERE s.event_id = e.id);
+    UPDATE alert_events SET notice_id = id WHERE id IN (SELECT id FROM alert_notices);
+    UPDATE alert_events SET status = 'notified';
+    CREATE INDEX alert_events_pending ON alert_events(rule, status);
+
+    CREATE TABLE alert_sends_new (
+        id INTEGER PRIMARY KEY,
+        notice_id INTEGER NOT NULL REFERENCES alert_notices(id) ON DELETE CASCADE,
+        target TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',   -- pending | sent | dead
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_reply TEXT,
+        next_attempt_at TEXT,
+        created_at TEXT NOT NULL,
+        UNIQUE (notice_id, target)
+    );
+    INSERT INTO alert_sends_new
+        SELECT id, event_id, target, status, attempts, last_reply, next_attempt_at, created_at
+        FROM alert_sends;
+    DROP TABLE alert_sends;
+    ALTER TABLE alert_sends_new RENAME TO alert_sends;
+
+    CREATE TABLE deliveries_new (
+        id INTEGER PRIMARY KEY,
+        digest_id INTEGER REFERENCES digests(id) ON DELETE CASCADE,
+        notice_id INTEGER REFERENCES alert_notices(id) ON DELETE CASCADE,
+        recipient TEXT NOT NULL,
+        message_id TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL DEFAULT 'pending',   -- pending | sent | failed
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_reply TEXT,
+        created_at TEXT NOT NULL,
+        sent_at TEXT,
+        next_attempt_at TEXT,
+        CHECK ((digest_id IS NULL) <> (notice_id IS NULL)),
+        UNIQUE (digest_id, recipient),
+        UNIQUE (notice_id, recipient)
+    );
+    INSERT INTO deliveries_new (id, digest_id, recipient, message_id, status, attempts,
+            last_reply, created_at, sent_at, next_attempt_at)
+        SELECT id, digest_id, recipient, message_id, status, attempts, last_reply, created_at,
+            sent_at, next_attempt_at FROM deliveries;
+    DROP TABLE deliveries;
+    ALTER TABLE deliveries_new RENAME TO deliveries;
+    CREATE INDEX deliveries_due ON deliveries(status, next_attempt_at);
+    """,
 }
 
 LATEST = max(MIGRATIONS)

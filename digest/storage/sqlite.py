@@ -19,7 +19,10 @@ from digest.storage.base import (
     AlertEvent,
     Delivery,
     DigestRecord,
+    FiredReport,
+    Mail,
     NewSource,
+    Notice,
     SourceRecord,
     StoredItems,
     WebhookSend,
@@ -32,6 +35,7 @@ from digest.types import (
     Evidence,
     Item,
     Location,
+    Rendered,
     Story,
     StoryMember,
 )
@@ -59,6 +63,7 @@ def _alert_event(row: sqlite3.Row) -> AlertEvent:
         reasons=tuple(json.loads(row["reasons"])),
         created_at=_required_time(row["created_at"]),
         status=row["status"],
+        notice_id=row["notice_id"],
     )
 
 
@@ -75,6 +80,14 @@ def _digest(row: sqlite3.Row) -> DigestRecord:
         text=row["text"],
         story_count=row["story_count"],
     )
+
+
+def _mail(row: sqlite3.Row) -> Mail:
+    if row["notice_id"] is None:
+        kind, name, label = "digest", row["profile"], f"{row['profile']} {row['day']}"
+    else:
+        kind, name, label = "alert", row["rule"], f"alert {row['rule']} #{row['notice_id']}"
+    return Mail(kind, name, label, row["subject"], row["html"], row["text"])
 
 
 def _required_time(text: str) -> datetime:
@@ -506,10 +519,8 @@ class SqliteStorage:
                 levels[(rule, story_id)] = int(rows[0][0])
         return levels
 
-    def record_firings(
-        self, firings: Sequence[Firing], webhooks: Mapping[str, Sequence[str]], now: datetime
-    ) -> None:
-        """The firings, the new alert levels, and a pending send per webhook of each rule."""
+    def record_firings(self, firings: Sequence[Firing], now: datetime) -> None:
+        """The firings, pending until a notice carries them, and the new alert levels."""
         with self._transaction() as db:
             for firing in firings:
                 db.execute(
@@ -531,35 +542,113 @@ class SqliteStorage:
                         iso(now),
                     ),
                 )
-                event_id = db.execute("SELECT last_insert_rowid()").fetchone()[0]
-                for target in webhooks.get(firing.rule, ()):
-                    db.execute(
-                        """INSERT INTO alert_sends (event_id, target, created_at)
-                           VALUES (?, ?, ?) ON CONFLICT(event_id, target) DO NOTHING""",
-                        (event_id, target, iso(now)),
-                    )
+
+    def pending_reports(self, rule: str) -> list[FiredReport]:
+        """The rule's firings no notice has carried yet, oldest first."""
+        return self._fired_reports("e.rule = ? AND e.status = 'pending'", (rule,))
+
+    def notice_times(self, rule: str, since: datetime) -> list[datetime]:
+        rows = self._query(
+            "SELECT created_at FROM alert_notices WHERE rule = ? AND created_at >= ?",
+            (rule, iso(since)),
+        )
+        return [_required_time(row[0]) for row in rows]
+
+    def save_notice(
+        self,
+        rule: str,
+        event_ids: Sequence[int],
+        rendered: Rendered,
+        mails: Sequence[tuple[str, str]],
+        webhooks: Sequence[str],
+        now: datetime,
+    ) -> int:
+        """A notice carrying the firings, queued at once for its recipients (recipient,
+        message id) and webhooks: the firings are no longer pending."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                """INSERT INTO alert_notices (rule, created_at, subject, html, text)
+                   VALUES (?, ?, ?, ?, ?)""",
+                (rule, iso(now), rendered.subject, rendered.html, rendered.text),
+            )
+            notice_id = int(cursor.lastrowid or 0)
+            db.executemany(
+                "UPDATE alert_events SET status = 'notified', notice_id = ? WHERE id = ?",
+                [(notice_id, event_id) for event_id in event_ids],
+            )
+            db.executemany(
+                """INSERT INTO deliveries (notice_id, recipient, message_id, created_at)
+                   VALUES (?, ?, ?, ?)""",
+                [(notice_id, recipient, message_id, iso(now)) for recipient, message_id in mails],
+            )
+            db.executemany(
+                "INSERT INTO alert_sends (notice_id, target, created_at) VALUES (?, ?, ?)",
+                [(notice_id, target, iso(now)) for target in dict.fromkeys(webhooks)],
+            )
+        return notice_id
+
+    def notices(self, rule: str | None = None) -> list[Notice]:
+        where, params = ("WHERE rule = ?", (rule,)) if rule else ("", ())
+        rows = self._query(f"SELECT * FROM alert_notices {where} ORDER BY id", params)
+        return self._notices(rows)
+
+    def _notices(self, rows: Sequence[sqlite3.Row]) -> list[Notice]:
+        ids = [row["id"] for row in rows]
+        reports: dict[int, list[FiredReport]] = {notice_id: [] for notice_id in ids}
+        marks = ",".join("?" * len(ids))
+        for report in self._fired_reports(f"e.notice_id IN ({marks})", ids):
+            reports[report.event.notice_id or 0].append(report)
+        return [
+            Notice(
+                id=row["id"],
+                rule=row["rule"],
+                created_at=_required_time(row["created_at"]),
+                reports=tuple(
+                    sorted(reports[row["id"]], key=lambda r: (-r.event.severity, r.event.id))
+                ),
+            )
+            for row in rows
+        ]
+
+    def _fired_reports(self, where: str, params: Sequence[Any]) -> list[FiredReport]:
+        rows = self._query(
+            f"""SELECT e.*, i.title AS item_title, i.url AS item_url, src.name AS source_name
+                FROM alert_events e JOIN items i ON i.id = e.item_id
+                JOIN sources src ON src.id = i.source_id
+                WHERE {where} ORDER BY e.id""",
+            params,
+        )
+        return [
+            FiredReport(
+                event=_alert_event(row),
+                title=row["item_title"],
+                url=row["item_url"],
+                source=row["source_name"],
+            )
+            for row in rows
+        ]
 
     def due_sends(self, now: datetime) -> list[WebhookSend]:
         rows = self._query(
             """SELECT s.id AS send_id, s.target, s.attempts, s.created_at AS queued_at,
-                      e.*, i.title AS item_title, i.url AS item_url, src.name AS source_name
-               FROM alert_sends s JOIN alert_events e ON e.id = s.event_id
-               JOIN items i ON i.id = e.item_id JOIN sources src ON src.id = i.source_id
+                      s.notice_id
+               FROM alert_sends s
                WHERE s.status = 'pending'
                  AND (s.next_attempt_at IS NULL OR s.next_attempt_at <= ?)
                ORDER BY s.id""",
             (iso(now),),
         )
+        ids = sorted({row["notice_id"] for row in rows})
+        marks = ",".join("?" * len(ids))
+        found = self._query(f"SELECT * FROM alert_notices WHERE id IN ({marks})", ids)
+        notices = {notice.id: notice for notice in self._notices(found)}
         return [
             WebhookSend(
                 id=row["send_id"],
                 target=row["target"],
                 attempts=row["attempts"],
                 created_at=_required_time(row["queued_at"]),
-                event=_alert_event(row),
-                title=row["item_title"],
-                url=row["item_url"],
-                source=row["source_name"],
+                notice=notices[row["notice_id"]],
             )
             for row in rows
         ]
@@ -702,15 +791,19 @@ class SqliteStorage:
     def _deliveries(self, where: str, params: Sequence[Any]) -> list[Delivery]:
         rows = self._query(
             f"""SELECT d.id AS delivery_id, d.recipient, d.message_id, d.status, d.attempts,
-                       d.last_reply, d.created_at AS queued_at, g.*
-                FROM deliveries d JOIN digests g ON g.id = d.digest_id
+                       d.last_reply, d.created_at AS queued_at, d.notice_id,
+                       g.profile, g.day, n.rule,
+                       coalesce(g.subject, n.subject) AS subject,
+                       coalesce(g.html, n.html) AS html, coalesce(g.text, n.text) AS text
+                FROM deliveries d LEFT JOIN digests g ON g.id = d.digest_id
+                LEFT JOIN alert_notices n ON n.id = d.notice_id
                 WHERE {where} ORDER BY d.id""",
             params,
         )
         return [
             Delivery(
                 id=row["delivery_id"],
-                digest=_digest(row),
+                mail=_mail(row),
                 recipient=row["recipient"],
                 message_id=row["message_id"],
                 status=row["status"],
