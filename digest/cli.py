@@ -25,6 +25,7 @@ from digest.alerts.match import matches
 from digest.alerts.rules import RuleError
 from digest.alerts.rules import parse as parse_rule
 from digest.errors import ConfigError, DigestError, InputError
+from digest.intake import dispatch_alerts
 from digest.jsonl import cluster_lines
 from digest.mail import ListName, build_message
 from digest.parallel import classify_stream, encode
@@ -488,8 +489,8 @@ def _send(
         )
         print(f"{profile.name} {day.isoformat()}: {added} message(s) queued")
     # alerts held back by a rule's throttle or quiet hours may be due by now
-    pipeline.dispatch_alerts(storage, config.alerts, environment(), config.smtp, now)
-    wanted = pipeline.asked_by(config.alerts, profiles)
+    dispatch_alerts(storage, config.alerts, environment(), config.smtp, now)
+    wanted = outbox.asked_by(config.alerts, profiles)
     return asyncio.run(outbox.deliver(storage, config.smtp, now, wanted))
 
 
@@ -498,7 +499,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     message tried was sent, 1 when one failed or waits for a retry (so that cron notices)."""
     config = _config(args)
     profiles = [config.profile(args.profile)] if args.profile else config.profiles
-    if not profiles and not pipeline.alert_recipients(config.alerts):
+    if not profiles and not outbox.alert_recipients(config.alerts):
         raise InputError("no [[profiles]] and no alert recipients in the configuration")
     parents = pipeline.region_parents(Gazetteer.load())
     storage = _storage(config)

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import aiosmtplib
 
-from digest.config import SmtpConfig
+from digest.config import AlertConfig, ProfileConfig, SmtpConfig
 from digest.errors import DeliveryError, StorageError
 from digest.mail import ListName, build_message
 from digest.storage import Storage
@@ -260,3 +260,23 @@ async def _close(client: aiosmtplib.SMTP) -> None:
 
 def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
+
+
+def alert_recipients(alerts: Sequence[AlertConfig]) -> set[tuple[str, str]]:
+    return {(alert.name, to) for alert in alerts for to in alert.recipients}
+
+
+def asked_by(
+    alerts: Sequence[AlertConfig], profiles: Sequence[ProfileConfig] = ()
+) -> Callable[[Delivery], bool]:
+    """Which messages of the outbox the configuration still asks for (a removed recipient or
+    rule gets no retries): the alerts' mail, and the digests of `profiles`."""
+    asked = {
+        "alert": alert_recipients(alerts),
+        "digest": {(p.name, to) for p in profiles for to in p.recipients},
+    }
+
+    def wanted(delivery: Delivery) -> bool:
+        return (delivery.mail.list_name, delivery.recipient) in asked[delivery.mail.kind]
+
+    return wanted

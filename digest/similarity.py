@@ -80,6 +80,7 @@ class Frequencies:
             total += 1
         self._idf = {word: math.log(total / (count + 0.5)) for word, count in counts.items()}
         self._unseen = math.log(total / 0.5)
+        self.documents = total - 1
 
     def vector(self, counts: Mapping[str, int]) -> Vector:
         """The unit vector of a report's words, weighted (1 + log tf) * idf."""

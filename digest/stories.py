@@ -109,6 +109,7 @@ class _Open:
     districts: set[str] = field(default_factory=set)
     governorates: set[str] = field(default_factory=set)
     unit: Vector | None = None  # the centroid at unit length, until the story grows
+    top: list[str] | None = None  # its strongest words, until the story grows
     # an incident story: reports of the same kind recur daily, so its time window is narrower
     risk: bool = False
 
@@ -132,7 +133,7 @@ class _Open:
                 centroid[word] = old + weight
         # |c + v|² with v of unit length (or empty)
         self.norm_squared += 2 * overlap + (1.0 if report.vector else 0.0)
-        self.unit = None
+        self.unit = self.top = None
         self.reports.append(report)
         self.words += len(report.vector)
         self.risk = self.risk or report.risk
@@ -158,6 +159,11 @@ class _Open:
             norm = math.sqrt(self.norm_squared) or 1.0
             self.unit = {word: weight / norm for word, weight in self.centroid.items()}
         return self.unit
+
+    def top_words(self) -> list[str]:
+        if self.top is None:
+            self.top = strongest(self.unit_centroid(), LOOKUP_WORDS)
+        return self.top
 
     def story(self) -> Story:
         entries = [r.entry for r in sorted(self.reports, key=lambda r: r.moment)]
@@ -208,23 +214,25 @@ class Clusterer:
         self,
         vocabulary: Vocabulary,
         existing: Sequence[tuple[Story, list[AssessedItem]]] = (),
-        taken: Iterable[str] = (),
     ) -> None:
-        """`taken`: story ids in use elsewhere (stored stories not loaded as `existing`), which a
-        new story must not reuse."""
         self._vocabulary = vocabulary
-        self._ids: set[str] = set(taken)
+        self._ids: set[str] = set()  # taken: see reserve()
         self._open: list[_Open] = []
         self._by_url: dict[str, _Open] = {}
         self._by_hash: dict[str, _Open] = {}
         self._by_place: dict[tuple[str, str], list[_Open]] = {}
         self._by_word: dict[str, list[_Open]] = defaultdict(list)
         self._of_item: dict[str, tuple[_Open, _Report]] = {}
+        self._by_id: dict[str, _Open] = {}
         for story, entries in existing:
-            self._ids.discard(story.id)
             state = self._start(story.id)
             for member, entry in zip(story.members, entries, strict=True):
                 self._join(state, self._report(entry), member.reason)
+
+    @property
+    def documents(self) -> int:
+        """How many reports the word weights were measured over."""
+        return self._vocabulary.frequencies.documents
 
     def _report(self, entry: AssessedItem) -> _Report:
         return _Report.of(entry, self._vocabulary.vector(entry))
@@ -310,6 +318,7 @@ class Clusterer:
         self._ids.add(unique)
         state = _Open(unique)
         self._open.append(state)
+        self._by_id[unique] = state
         return state
 
     def _join(self, state: _Open, report: _Report, reason: str) -> tuple[str, str]:
@@ -355,7 +364,7 @@ class Clusterer:
         pairs: list[tuple[float, int, int]] = []
         for state in live:
             centroid = state.unit_centroid()
-            top = strongest(centroid, LOOKUP_WORDS)
+            top = state.top_words()
             seen: set[_Open] = set()
             for word in top:
                 # stories that ended a window before this one began cannot meet any later one
@@ -408,8 +417,15 @@ class Clusterer:
         state, report = self._of_item[item_id]
         return _current(state).id, report.reason
 
-    def stories(self) -> list[Story]:
-        return [state.story() for state in self._open if state.into is None]
+    def stories(self, ids: Iterable[str] | None = None) -> list[Story]:
+        """The stories (those of `ids` only, when given) as they are now."""
+        states = self._open if ids is None else [self._by_id[i] for i in ids]
+        return [state.story() for state in states if state.into is None]
+
+    def reserve(self, ids: Iterable[str]) -> None:
+        """Story ids in use elsewhere (stored stories not loaded as `existing`), which a new
+        story must not take."""
+        self._ids.update(ids)
 
 
 def _tier(words: float) -> str:

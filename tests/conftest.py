@@ -4,6 +4,7 @@ import contextlib
 import hashlib
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -139,6 +140,7 @@ class Mailbox:
 
     def __init__(self) -> None:
         self.received: list[tuple[list[str], EmailMessage]] = []
+        self.times: list[float] = []  # time.monotonic() of each message taken
         self.refuse: set[str] = set()
         self.fail_data = 0  # the next DATA commands answered 451
         self.drop_data = 0  # the next DATA commands get the connection closed, no reply
@@ -165,6 +167,7 @@ class Mailbox:
             server.transport.close()
             return "421 closing"  # never reaches the client: the connection is gone
         self.received.append((list(envelope.rcpt_tos), parsed))
+        self.times.append(time.monotonic())
         return "250 2.0.0 queued"
 
 

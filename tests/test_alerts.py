@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -252,6 +253,7 @@ class Receiver:
 
     def __init__(self, answers: list[int] | None = None) -> None:
         self.posts: list[tuple[dict[str, str], bytes]] = []
+        self.times: list[float] = []  # time.monotonic() of each POST
         self.answers = list(answers or [])
         outer = self
 
@@ -262,6 +264,7 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 outer.posts.append((dict(self.headers), body))
+                outer.times.append(time.monotonic())
                 self.send_response(outer.answers.pop(0) if outer.answers else 200)
                 self.end_headers()
 
@@ -382,7 +385,7 @@ def test_a_webhook_that_fails_is_retried_later_and_a_refusal_is_dead(tmp_path: P
     from digest.alerts.fire import Firing
     from digest.alerts.webhooks import deliver_webhooks
     from digest.config import AlertConfig, SmtpConfig
-    from digest.pipeline import dispatch_alerts
+    from digest.intake import dispatch_alerts
     from digest.render import environment
     from digest.storage.base import NewSource
     from digest.storage.sqlite import SqliteStorage

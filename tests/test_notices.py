@@ -14,8 +14,8 @@ import pytest
 from digest.alerts.fire import Firing
 from digest.alerts.notices import batches, quiet, shown
 from digest.config import AlertConfig, SmtpConfig
-from digest.outbox import deliver
-from digest.pipeline import asked_by, dispatch_alerts
+from digest.intake import dispatch_alerts
+from digest.outbox import asked_by, deliver
 from digest.render import environment
 from digest.signals.classify import Classifier, Text
 from digest.storage.base import AlertEvent, FiredReport, NewSource

@@ -259,7 +259,8 @@ def test_a_story_in_the_window_is_not_crowded_out_by_older_look_alikes() -> None
 
 def test_a_new_story_never_takes_a_stored_storys_id(classifier: Classifier) -> None:
     entry = assessed(classifier, "a", "Flood waters cut the coastal road", 0)
-    clusterer = Clusterer(Vocabulary([entry]), taken={"a", "a-2"})
+    clusterer = Clusterer(Vocabulary([entry]))
+    clusterer.reserve({"a", "a-2"})
     assert clusterer.add(entry)[0] == "a-3"
 
 
@@ -271,7 +272,8 @@ def test_story_ids_lists_stored_ids_and_their_numbered_variants(tmp_path: Path) 
     assessment = Assessment(stored[0].id, "en", True, 2, ("airstrike",), (), ())
     storage.save_assessments([assessment], "test", T0)
     entry = AssessedItem(stored[0], assessment)
-    clusterer = Clusterer(Vocabulary([entry]), taken={entry.item.id})
+    clusterer = Clusterer(Vocabulary([entry]))
+    clusterer.reserve({entry.item.id})
     clusterer.add(entry)
     storage.save_stories(clusterer.stories(), {}, T0)
     assert storage.story_ids([entry.item.id]) == {f"{entry.item.id}-2"}

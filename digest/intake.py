@@ -1,0 +1,225 @@
+"""From stored items to alert notices, one batch at a time, while a poll goes on.
+
+A poll stores each source's items as its fetch completes and hands them to `Intake.take`, which
+at once assesses them, clusters the risk reports into stories, fires the alert rules on the
+stories that changed and makes the notices, so a duty officer hears of an item seconds after it
+was stored, not after the slowest source. The clusterer is loaded from the database once per
+poll and kept in memory. Reports dated before the stories it loaded wait for `finish`, which
+sweeps whatever is left with the whole-database steps (also used on their own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from jinja2 import Environment
+
+from digest import outbox
+from digest.alerts import notices
+from digest.alerts.fire import Firing, compiled, evaluate
+from digest.alerts.rules import Rule
+from digest.config import AlertConfig, DigestConfig, SmtpConfig
+from digest.signals.classify import Classifier, Text
+from digest.storage.base import Storage
+from digest.stories import STORY_WINDOW, Clusterer, Vocabulary
+from digest.types import AssessedItem, Item, Rendered, StoryView
+
+ENGINE = "signals-1"
+CLUSTER_LOOKBACK = timedelta(days=30)
+NO_MAIL = Rendered(subject="", text="", html="")
+# reports read in the window, below which word weights are left to the end of a poll
+MIN_BACKGROUND = 200
+
+
+def assess_pending(storage: Storage, classifier: Callable[[], Classifier], now: datetime) -> int:
+    """Classify what is new; the classifier (a second to build) is only built when there is."""
+    items = storage.unassessed_items()
+    if not items:
+        return 0
+    return len(assess(storage, classifier(), items, now))
+
+
+def assess(
+    storage: Storage, engine: Classifier, items: Sequence[Item], now: datetime
+) -> list[AssessedItem]:
+    """The items with their assessments, stored."""
+    assessed = [
+        AssessedItem(
+            item, engine.classify(Text(item.id, item.title, item.text, item.lang_hint)).assessment
+        )
+        for item in items
+    ]
+    storage.save_assessments([entry.assessment for entry in assessed], ENGINE, now)
+    return assessed
+
+
+def cluster_pending(storage: Storage, now: datetime) -> set[str]:
+    """Cluster the assessed risk items not in a story yet; the ids of the stories that changed."""
+    pending = storage.unclustered_items()
+    if not pending:
+        return set()
+    # a report dated long ago is not compared with everything since: it starts its own story
+    earliest = max(min(entry.item.published for entry in pending), now - CLUSTER_LOOKBACK)
+    return save_clustered(storage, clusterer_since(storage, earliest, now, pending), pending, now)
+
+
+def clusterer_since(
+    storage: Storage, earliest: datetime, now: datetime, pending: Sequence[AssessedItem] = ()
+) -> Clusterer:
+    """A clusterer with the stories that reports dated from `earliest` could join."""
+    existing = storage.open_stories(earliest - STORY_WINDOW)
+    seen = [entry for _, entries in existing for entry in entries] + list(pending)
+    # word weights over everything read in the period, not only the few risk reports clustered
+    # (among a handful of reports on one kind of incident, every word looks common)
+    background = storage.assessed_items(earliest - STORY_WINDOW, now + STORY_WINDOW)
+    vocabulary = Vocabulary({e.item.id: e for e in [*background, *seen]}.values())
+    return Clusterer(vocabulary, existing)
+
+
+def save_clustered(
+    storage: Storage, clusterer: Clusterer, entries: Sequence[AssessedItem], now: datetime
+) -> set[str]:
+    """Add the reports to the clusterer's stories, merge what became alike, store the stories
+    that changed; their ids."""
+    clusterer.reserve(storage.story_ids([entry.item.id for entry in entries]))
+    touched = {clusterer.add(entry)[0] for entry in entries}
+    merges = clusterer.merge(touched)
+    touched |= {merge.into for merge in merges}
+    changed = clusterer.stories(touched)
+    storage.save_stories(changed, {merge.absorbed: merge.into for merge in merges}, now)
+    return {story.id for story in changed}
+
+
+def fire_alerts(
+    storage: Storage, rules: Sequence[tuple[AlertConfig, Rule]], story_ids: set[str], now: datetime
+) -> list[Firing]:
+    """Every alert rule (compiled) against the stories that just changed; the firings,
+    recorded."""
+    if not rules or not story_ids:
+        return []
+    views = [
+        StoryView(story, tuple(entries)) for story, entries in storage.stories(sorted(story_ids))
+    ]
+    keys = [(alert.name, view.story.id) for alert, _ in rules for view in views]
+    firings = evaluate(rules, views, storage.alert_levels(keys))
+    storage.record_firings(firings, now)
+    return firings
+
+
+def dispatch_alerts(
+    storage: Storage,
+    alerts: Sequence[AlertConfig],
+    env: Environment,
+    smtp: SmtpConfig,
+    now: datetime,
+) -> list[int]:
+    """Notices from the rules' pending firings, as each rule's throttle and quiet hours allow,
+    queued for its recipients (the outbox) and webhooks; their ids."""
+    made = []
+    for alert in alerts:
+        pending = storage.pending_reports(alert.name)
+        if not pending:
+            continue
+        recent = storage.notice_times(alert.name, now - notices.HOUR)
+        groups = notices.batches(alert, pending, recent, now)
+        wanted = sorted({report.event.story_id for group in groups for report in group})
+        views = {
+            story.id: StoryView(story, tuple(entries), alert.language)
+            for story, entries in storage.stories(wanted)
+        }
+        for group in groups:
+            # the email's content; webhooks build their bodies from the firings
+            rendered = (
+                notices.render_notice(alert, group, views, env) if alert.recipients else NO_MAIL
+            )
+            mails = [(to, outbox.new_message_id(smtp.from_addr)) for to in alert.recipients]
+            event_ids = [report.event.id for report in group]
+            made.append(
+                storage.save_notice(alert.name, event_ids, rendered, mails, alert.webhooks, now)
+            )
+    return made
+
+
+class Intake:
+    def __init__(
+        self,
+        storage: Storage,
+        config: DigestConfig,
+        classifier: Callable[[], Classifier],
+        env: Environment,
+        now: datetime,
+    ) -> None:
+        self._storage = storage
+        self._config = config
+        self._classifier = classifier
+        self._engine: Classifier | None = None
+        self._env = env
+        self._now = now
+        self._clusterer: Clusterer | None = None
+        self._rules = compiled(config.alerts)
+        self._since = now  # reports dated earlier wait for finish()
+        self.assessed = 0
+        self.changed: set[str] = set()
+        self.firings: list[Firing] = []
+        self.notices = 0
+
+    def take(self, item_ids: Sequence[str]) -> int:
+        """Assess, cluster and alert on these stored items; the number of notices made."""
+        if not item_ids:
+            return 0
+        items = self._storage.items(item_ids)
+        assessed = assess(self._storage, self._classify(), items, self._now)
+        self.assessed += len(assessed)
+        risky = [entry for entry in assessed if entry.assessment.risk]
+        if not risky:
+            return 0
+        clusterer = self._clusterer or self._load(risky)
+        ready = [entry for entry in risky if entry.item.published >= self._since]
+        if not ready:
+            return 0
+        ready.sort(key=lambda entry: (entry.item.published, entry.item.id))
+        changed = save_clustered(self._storage, clusterer, ready, self._now)
+        self.changed |= changed
+        return self._alert(changed)
+
+    def _classify(self) -> Classifier:
+        """The classifier, built once (a second's work) and only when there is work."""
+        if self._engine is None:
+            self._engine = self._classifier()
+        return self._engine
+
+    def _load(self, first: Sequence[AssessedItem]) -> Clusterer:
+        """The clusterer with the stories a report of the first batch could join (at least
+        those of the last STORY_WINDOW), and word weights over what was read around them.
+        When too little was read for word weights to mean anything (a new database), every
+        report waits for finish(), which weighs words over the whole poll."""
+        earliest = min(min(entry.item.published for entry in first), self._now - STORY_WINDOW)
+        self._since = max(earliest, self._now - CLUSTER_LOOKBACK)
+        clusterer = clusterer_since(self._storage, self._since, self._now)
+        if clusterer.documents < MIN_BACKGROUND:
+            self._since = self._now + STORY_WINDOW  # nothing is ready before finish()
+        self._clusterer = clusterer
+        return clusterer
+
+    def _alert(self, changed: set[str]) -> int:
+        firings = fire_alerts(self._storage, self._rules, changed, self._now)
+        self.firings += firings
+        fired = {firing.rule for firing in firings}
+        rules = [alert for alert in self._config.alerts if alert.name in fired]
+        made = dispatch_alerts(self._storage, rules, self._env, self._config.smtp, self._now)
+        self.notices += len(made)
+        return len(made)
+
+    def finish(self) -> int:
+        """Whatever the batches left (items never assessed, reports older than the loaded
+        stories), and the notices every rule's throttle and quiet hours now allow."""
+        self.assessed += assess_pending(self._storage, self._classify, self._now)
+        changed = cluster_pending(self._storage, self._now)
+        self.changed |= changed
+        self.firings += fire_alerts(self._storage, self._rules, changed, self._now)
+        made = dispatch_alerts(
+            self._storage, self._config.alerts, self._env, self._config.smtp, self._now
+        )
+        self.notices += len(made)
+        return len(made)

@@ -1,0 +1,119 @@
+"""Alerts while a poll goes on: a source's items are assessed, clustered and alerted on as soon
+as they are stored, so a webhook and an email go out before the slowest source has answered.
+Real loopback servers for the feeds, the webhook and SMTP; a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler
+from ipaddress import ip_network
+from pathlib import Path
+
+from digest import pipeline
+from digest.config import DigestConfig
+from digest.intake import MIN_BACKGROUND, assess_pending
+from digest.signals.classify import Classifier
+from digest.sources.http import make_client
+from digest.sources.normalise import content_hash
+from digest.storage.base import NewSource
+from digest.storage.sqlite import SqliteStorage
+from digest.types import Item
+
+from .conftest import Mailbox, ScriptedServer, reply
+from .test_alerts import Receiver
+
+NOW = datetime(2026, 3, 24, 9, 0, tzinfo=UTC)
+WORDS = "market ministry budget school football concert weather harvest port bank tourism".split()
+
+
+def history(count: int) -> list[Item]:
+    """Ordinary news of the day before: what a running digest has already read."""
+    rng = random.Random(5)
+    made = []
+    for number in range(count):
+        title = f"Note {number}: " + " ".join(rng.choices(WORDS, k=6))
+        text = " ".join(rng.choices(WORDS, k=60))
+        when = NOW - timedelta(hours=20) + timedelta(minutes=number)
+        made.append(
+            Item(
+                f"h{number}",
+                "History",
+                None,
+                f"https://history.example/{number}",
+                title,
+                text,
+                "",
+                None,
+                when,
+                when,
+                content_hash(title, text),
+            )
+        )
+    return made
+
+
+def rss(guid: str, title: str) -> bytes:
+    when = format_datetime(NOW - timedelta(minutes=20))
+    entry = f"<item><guid>{guid}</guid><title>{title}</title><pubDate>{when}</pubDate></item>"
+    channel = f"<channel><title>t</title>{entry}</channel>"
+    return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'.encode()
+
+
+def test_an_alert_goes_out_before_the_slowest_source_has_answered(
+    tmp_path: Path, server: ScriptedServer, mailbox: tuple[Mailbox, int]
+) -> None:
+    handler, port = mailbox
+    receiver = Receiver()
+    answered: list[float] = []
+    server.routes["/wire.xml"] = reply(
+        200, rss("w1", "Drone strike on a car in Aitaroun kills one")
+    )
+
+    def slow(request: BaseHTTPRequestHandler) -> None:
+        time.sleep(3)
+        answered.append(time.monotonic())
+        reply(200, rss("s1", "Municipal council meets in Jounieh"))(request)
+
+    server.routes["/slow.xml"] = slow
+    config = DigestConfig.model_validate(
+        {
+            "storage": {"database": str(tmp_path / "d.sqlite3")},
+            "smtp": {"host": "127.0.0.1", "port": port, "from_addr": "digest@example.org"},
+            "sources": [
+                {"name": "Wire", "url": server.url("/wire.xml")},
+                {"name": "Slow", "url": server.url("/slow.xml")},
+            ],
+            "alerts": [
+                {
+                    "name": "south",
+                    "query": "category:airstrike AND region:LB4",
+                    "webhooks": [receiver.url],
+                    "recipients": ["duty@example.org"],
+                }
+            ],
+        }
+    )
+    storage = SqliteStorage(config.storage.database)
+    classifier = Classifier.from_signals()
+    storage.sync_sources([NewSource("History", "https://history.example/rss")], "config")
+    storage.store_items(storage.source("History").id, history(MIN_BACKGROUND))
+    assess_pending(storage, lambda: classifier, NOW)
+
+    async def poll() -> pipeline.PollReport:
+        async with make_client(config.fetch, [ip_network("127.0.0.0/8")]) as client:
+            return await pipeline.poll(storage, config, lambda: classifier, client, NOW, True)
+
+    report = asyncio.run(poll())
+    receiver.stop()
+    assert [f.rule for f in report.firings] == ["south"] and report.notices == 1
+    assert [s.status for s in report.sends] == ["sent"]
+    assert [m.status for m in report.mails] == ["sent"]
+    assert len(answered) == 1 and len(receiver.times) == 1 and len(handler.times) == 1
+    assert receiver.times[0] < answered[0]  # the webhook before the slow source answered
+    assert handler.times[0] < answered[0]  # and the email
+    assert {o.name: o.status for o in report.outcomes} == {"Slow": "updated", "Wire": "updated"}
+    storage.close()
