@@ -19,7 +19,8 @@ P = TypeVar("P")
 CLITIC_MAX = max(len(prefix) for prefix in ARABIC_CLITICS)
 
 
-@dataclass(frozen=True, slots=True)
+# not frozen: a frozen dataclass is x3 slower to create, and a text has dozens of matches
+@dataclass(slots=True)
 class Match(Generic[P]):
     start: int  # folded offsets
     end: int
@@ -34,30 +35,36 @@ def compile_pattern(term: str) -> tuple[str, bool]:
     return fold_plain(term.rstrip("*").strip()), prefix
 
 
-class PhraseMatcher(Generic[P]):
-    def __init__(self, entries: Iterable[tuple[str, P]]) -> None:
-        payloads: dict[tuple[str, bool], list[P]] = {}
-        for term, payload in entries:
-            key = compile_pattern(term)
-            if key[0]:
-                payloads.setdefault(key, []).append(payload)
-        self._automaton = ahocorasick.Automaton()
-        grouped: dict[str, list[tuple[bool, tuple[P, ...]]]] = {}
-        for (word, prefix), values in payloads.items():
-            grouped.setdefault(word, []).append((prefix, tuple(dict.fromkeys(values))))
-        for word, variants in grouped.items():
-            entry = (word, len(word), is_arabic(word[0]), tuple(variants))
-            self._automaton.add_word(word, entry)
-        self.size = len(grouped)
-        if grouped:
-            self._automaton.make_automaton()
+class MultiMatcher:
+    """Phrases of several kinds matched in one pass; find() returns the matches of each kind."""
 
-    def find(self, folded: Folded) -> list[Match[P]]:
+    def __init__(self, kinds: Mapping[str, Iterable[tuple[str, object]]]) -> None:
+        # folded word -> whether a prefix pattern -> kind -> meanings
+        meanings: dict[str, dict[bool, dict[str, dict[object, None]]]] = {}
+        for kind, entries in kinds.items():
+            for phrase, meaning in entries:
+                word, prefix = compile_pattern(phrase)
+                if word:
+                    by_kind = meanings.setdefault(word, {}).setdefault(prefix, {})
+                    by_kind.setdefault(kind, {})[meaning] = None
+        self._automaton = ahocorasick.Automaton()
+        for word, variants in meanings.items():
+            compiled = tuple(
+                (prefix, tuple((kind, tuple(values)) for kind, values in by_kind.items()))
+                for prefix, by_kind in variants.items()
+            )
+            self._automaton.add_word(word, (word, len(word), is_arabic(word[0]), compiled))
+        self.size = len(meanings)
+        if meanings:
+            self._automaton.make_automaton()
+        self.kinds = tuple(kinds)
+
+    def find(self, folded: Folded) -> dict[str, list[Match[Any]]]:
+        found: dict[str, list[Match[Any]]] = {kind: [] for kind in self.kinds}
         if not self.size:
-            return []
+            return found
         text = folded.text
         size = len(text)
-        found: list[Match[P]] = []
         # the hot loop of classification: boundary tests are inlined
         for last, (key, length, arabic, variants) in self._automaton.iter(text):
             start = last - length + 1
@@ -65,33 +72,11 @@ class PhraseMatcher(Generic[P]):
                 continue
             end = last + 1
             closed = end == size or not text[end].isalnum()
-            for prefix, payloads in variants:
+            for prefix, by_kind in variants:
                 if closed or prefix:
-                    found.append(
-                        Match(start, end if closed else word_end(text, end), payloads, key)
-                    )
-        return found
-
-
-class MultiMatcher:
-    """Phrases of several kinds matched in one pass; find() returns the matches of each kind."""
-
-    def __init__(self, kinds: Mapping[str, Iterable[tuple[str, object]]]) -> None:
-        self._matcher: PhraseMatcher[tuple[str, object]] = PhraseMatcher(
-            (phrase, (kind, meaning))
-            for kind, entries in kinds.items()
-            for phrase, meaning in entries
-        )
-        self.kinds = tuple(kinds)
-
-    def find(self, folded: Folded) -> dict[str, list[Match[Any]]]:
-        found: dict[str, list[Match[Any]]] = {kind: [] for kind in self.kinds}
-        for match in self._matcher.find(folded):
-            meanings: dict[str, list[object]] = {}
-            for kind, meaning in match.payloads:
-                meanings.setdefault(kind, []).append(meaning)
-            for kind, values in meanings.items():
-                found[kind].append(Match(match.start, match.end, tuple(values), match.pattern))
+                    stop = end if closed else word_end(text, end)
+                    for kind, payloads in by_kind:
+                        found[kind].append(Match(start, stop, payloads, key))
         return found
 
 
