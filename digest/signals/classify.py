@@ -428,8 +428,10 @@ def _shortly_before(first: Match[Any], second: Match[Any], text: str, words: int
     """first ends at most `words` words before second starts, in the same sentence."""
     if first.end > second.start:
         return False
-    gap = text[first.end : second.start]
-    return not _SENTENCE_END.search(gap) and len(_WORD.findall(gap)) <= words
+    start, end = first.end, second.start  # searched in place: no copy of the gap
+    return (
+        not _SENTENCE_END.search(text, start, end) and len(_WORD.findall(text, start, end)) <= words
+    )
 
 
 def _dateline(mention: Mention, folded: Folded) -> bool:

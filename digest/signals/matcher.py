@@ -7,6 +7,7 @@ so ``غارة`` finds ``والغارة``). Each pattern carries any number of pa
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -92,13 +93,15 @@ def _clitic(text: str, start: int) -> bool:
 
 def longest_first(matches: list[Match[P]]) -> list[Match[P]]:
     """Non-overlapping matches, preferring the longest at each place."""
-    chosen: list[Match[P]] = []
-    taken: list[tuple[int, int]] = []
+    chosen: list[Match[P]] = []  # by start; disjoint, so by end too
+    starts: list[int] = []
     for match in sorted(matches, key=lambda m: (-(m.end - m.start), m.start)):
-        if all(match.end <= s or match.start >= e for s, e in taken):
-            chosen.append(match)
-            taken.append((match.start, match.end))
-    return sorted(chosen, key=lambda m: m.start)
+        # of the chosen starting before this match ends, the last ends last
+        before = bisect_left(starts, match.end)
+        if not before or chosen[before - 1].end <= match.start:
+            chosen.insert(before, match)
+            starts.insert(before, match.start)
+    return chosen
 
 
 def overlaps(a: Match[P] | tuple[int, int], spans: Iterable[tuple[int, int]]) -> bool:
