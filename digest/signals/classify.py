@@ -208,8 +208,8 @@ class Classifier:
                 locations.sort(key=lambda loc: not self.in_scope(loc.country))
 
         casualty_hits = found["casualties"]
-        casualties = self._casualties(folded, casualty_hits)
         risk = bool(categories) and in_region
+        casualties = self._casualties(folded, casualty_hits) if risk else Casualties()
         if categories and not in_region:
             named = ", ".join(sorted({loc.name for loc in locations})) or "no place named"
             notes.append(
@@ -242,7 +242,7 @@ class Classifier:
             categories=categories,
             locations=tuple(locations),
             evidence=tuple(evidence),
-            casualties=casualties if risk else Casualties(),
+            casualties=casualties,
         )
         return Explained(assessment, tuple(notes))
 
@@ -388,15 +388,10 @@ class Classifier:
                 continue
             # the words around the hit only: a long text is not tokenised for each casualty word
             around = max(0, hit.start - WORDS_AROUND_CHARS)
-            words = [
-                (m.start(), m.end(), m.group())
-                for m in _WORD.finditer(text, around, hit.end + WORDS_AROUND_CHARS)
-            ]
-            starts = [w[0] for w in words]
-            ends = [w[1] for w in words]
-            first = bisect_left(starts, hit.start)
-            last = max(first, bisect_left(ends, hit.end))
-            if _NEGATIONS.intersection(w[2] for w in words[max(0, first - 3) : first]):
+            words = list(_WORD.finditer(text, around, hit.end + WORDS_AROUND_CHARS))
+            first = bisect_left(words, hit.start, key=re.Match.start)
+            last = max(first, bisect_left(words, hit.end, key=re.Match.end))
+            if _NEGATIONS.intersection(w.group() for w in words[max(0, first - 3) : first]):
                 continue
             for distance in range(1, CASUALTY_WINDOW + 1):
                 value = None
@@ -411,9 +406,10 @@ class Classifier:
                 counts[kind] = max(counts[kind], value)
         return Casualties(killed=counts["killed"], injured=counts["injured"])
 
-    def _count(self, text: str, words: list[tuple[int, int, str]], index: int) -> int | None:
-        start, end, word = words[index]
-        neighbours = {w[2] for w in words[max(0, index - 1) : index + 2]} - {word}
+    def _count(self, text: str, words: list[re.Match[str]], index: int) -> int | None:
+        start, end = words[index].span()
+        word = words[index].group()
+        neighbours = {w.group() for w in words[max(0, index - 1) : index + 2]} - {word}
         if neighbours & _MONTHS or neighbours & _AGE_WORDS:
             return None
         if _NUMBER.fullmatch(word):
@@ -432,8 +428,10 @@ def _shortly_before(first: Match[Any], second: Match[Any], text: str, words: int
     """first ends at most `words` words before second starts, in the same sentence."""
     if first.end > second.start:
         return False
-    gap = text[first.end : second.start]
-    return not _SENTENCE_END.search(gap) and len(_WORD.findall(gap)) <= words
+    start, end = first.end, second.start  # searched in place: no copy of the gap
+    return (
+        not _SENTENCE_END.search(text, start, end) and len(_WORD.findall(text, start, end)) <= words
+    )
 
 
 def _dateline(mention: Mention, folded: Folded) -> bool:

@@ -6,6 +6,7 @@ from GeoNames and OCHA data (see gazetteer/README.md for sources and licences).
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,24 +133,29 @@ class Gazetteer:
         words ("في صور")."""
         found: list[Match[Name]] = []
         for match in matches:
-            names = tuple(
-                n
-                for n in match.payloads
-                if all(
-                    original[folded.original_index(match.start + i)].isupper()
-                    for i in n.capitals
-                    if match.start + i < match.end
-                )
-            )
             cues = self._cues.get(match.pattern)
             if cues is not None and not _cued(folded.text, match.start, cues):
                 continue
+            names = _capitalised(match, folded, original)
             if names:
                 found.append(Match(match.start, match.end, names, match.pattern))
         return [
             Mention(m.start, m.end, tuple(dict.fromkeys(n.place for n in m.payloads)))
             for m in longest_first(found)
         ]
+
+
+def _capitalised(match: Match[Name], folded: Folded, original: str) -> tuple[Name, ...]:
+    """The names whose capital letters are capitals in the original text too."""
+    capitals: dict[tuple[int, ...], bool] = {}  # the names of a match share a few spellings
+    for name in match.payloads:
+        if name.capitals not in capitals:
+            capitals[name.capitals] = all(
+                original[folded.original_index(match.start + i)].isupper()
+                for i in name.capitals
+                if match.start + i < match.end
+            )
+    return tuple(name for name in match.payloads if capitals[name.capitals])
 
 
 def _codes(place: Place) -> set[str]:
@@ -161,14 +167,17 @@ def resolve(mentions: list[Mention], scope: frozenset[str]) -> list[tuple[Mentio
     with the most other mentions ("Talya (Baalbek)"), else one in the region of interest, else
     the seat of a district or governorate of the same name, else the most populous."""
     mention_codes = [set().union(*(_codes(p) for p in m.candidates)) for m in mentions]
+    mentions_with = Counter(code for codes in mention_codes for code in codes)
     chosen = []
-    for index, mention in enumerate(mentions):
-        others = [codes for i, codes in enumerate(mention_codes) if i != index]
+    for mention, codes in zip(mentions, mention_codes, strict=True):
 
-        def support(place: Place, others: list[set[str]] = others) -> tuple[int, int]:
-            district = sum(place.admin2_pcode in codes for codes in others if place.admin2_pcode)
-            governorate = sum(place.admin1_pcode in codes for codes in others if place.admin1_pcode)
-            return district, governorate
+        def support(place: Place, codes: set[str] = codes) -> tuple[int, int]:
+            """How many other mentions may stand in the place's district, and governorate."""
+            district, governorate = place.admin2_pcode, place.admin1_pcode
+            return (
+                mentions_with[district] - (district in codes) if district else 0,
+                mentions_with[governorate] - (governorate in codes) if governorate else 0,
+            )
 
         best = max(
             mention.candidates,
