@@ -1,16 +1,16 @@
 """Sending alert notices while a poll goes on.
 
-One task delivers the due webhook sends and alert mail each time it is woken, one pass at a
-time: two passes at once would take the same pending rows. Woken at the start (retries due
-from earlier polls), after every batch that made notices, and a last time before the poll ends.
-Alert mail needs the outbox's sending lock: when a `digest send` holds it, the mail stays
-queued for the next poll or for that send, and the report says so.
+`send()` delivers the due webhook sends and alert mail once: at the start of a poll (retries due
+from earlier polls), right after every batch that made notices (before the next source's items
+are stored, so a batch's alerts never wait behind the next batch's work), and at the end. Alert
+mail needs the outbox's sending lock for the whole poll: when a `digest send` holds it, the
+mail stays queued for the next poll or for that send, and the report says so.
 """
 
 from __future__ import annotations
 
 import asyncio
-from contextlib import AsyncExitStack, suppress
+from contextlib import AsyncExitStack
 from datetime import datetime
 from types import TracebackType
 
@@ -28,12 +28,9 @@ class Courier:
         self._storage = storage
         self._config = config
         self._now = now
-        self._wake = asyncio.Event()
-        self._closing = False
         self._stack = AsyncExitStack()
         self._hooks: httpx.AsyncClient | None = None
         self._mail = False
-        self._task: asyncio.Task[None] | None = None
         self.sends: list[SendOutcome] = []
         self.mails: list[outbox.Outcome] = []
         self.problem: str | None = None  # why alert mail could not be tried (it stays queued)
@@ -50,28 +47,19 @@ class Courier:
             )
             if not self._mail:
                 self.problem = "another send holds the outbox; alert mail goes with the next poll"
-        if self._hooks or self._mail:
-            self._task = asyncio.create_task(self._run())
-            self.kick()
         return self
 
-    def kick(self) -> None:
-        """Deliver what is due as soon as the current pass (if any) is over."""
-        self._wake.set()
+    async def send(self) -> None:
+        """Deliver what is due, once: webhooks and mail side by side."""
+        await asyncio.gather(self._post(), self._mail_out())
 
-    async def _run(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            await self._pass()
-            if self._closing and not self._wake.is_set():
-                return
-
-    async def _pass(self) -> None:
+    async def _post(self) -> None:
         if self._hooks:
             self.sends += await deliver_webhooks(
                 self._storage, self._config.alerts, self._hooks, self._now
             )
+
+    async def _mail_out(self) -> None:
         if self._mail:
             wanted = outbox.asked_by(self._config.alerts)
             try:
@@ -87,15 +75,4 @@ class Courier:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        try:
-            if self._task is not None:
-                if error is None:
-                    self._closing = True
-                    self.kick()  # the last pass
-                    await self._task
-                else:
-                    self._task.cancel()
-                    with suppress(asyncio.CancelledError):
-                        await self._task
-        finally:
-            await self._stack.aclose()
+        await self._stack.aclose()

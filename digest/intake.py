@@ -10,18 +10,18 @@ sweeps whatever is left with the whole-database steps (also used on their own).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from jinja2 import Environment
 
 from digest import outbox
 from digest.alerts import notices
-from digest.alerts.fire import Firing, compiled, evaluate
-from digest.alerts.rules import Rule
+from digest.alerts.fire import Firing, Watch, compiled
 from digest.config import AlertConfig, DigestConfig, SmtpConfig
 from digest.signals.classify import Classifier, Text
-from digest.storage.base import Storage
+from digest.storage.base import FiredReport, Storage
 from digest.stories import STORY_WINDOW, Clusterer, Vocabulary
 from digest.types import AssessedItem, Item, Rendered, StoryView
 
@@ -61,7 +61,8 @@ def cluster_pending(storage: Storage, now: datetime) -> set[str]:
         return set()
     # a report dated long ago is not compared with everything since: it starts its own story
     earliest = max(min(entry.item.published for entry in pending), now - CLUSTER_LOOKBACK)
-    return save_clustered(storage, clusterer_since(storage, earliest, now, pending), pending, now)
+    clusterer = clusterer_since(storage, earliest, now, pending)
+    return {view.story.id for view in save_clustered(storage, clusterer, pending, now)}
 
 
 def clusterer_since(
@@ -79,32 +80,33 @@ def clusterer_since(
 
 def save_clustered(
     storage: Storage, clusterer: Clusterer, entries: Sequence[AssessedItem], now: datetime
-) -> set[str]:
+) -> list[StoryView]:
     """Add the reports to the clusterer's stories, merge what became alike, store the stories
-    that changed; their ids."""
+    that changed; those stories, with their reports."""
     clusterer.reserve(storage.story_ids([entry.item.id for entry in entries]))
     touched = {clusterer.add(entry)[0] for entry in entries}
     merges = clusterer.merge(touched)
-    touched |= {merge.into for merge in merges}
-    changed = clusterer.stories(touched)
-    storage.save_stories(changed, {merge.absorbed: merge.into for merge in merges}, now)
-    return {story.id for story in changed}
+    changed = clusterer.views(touched | {merge.into for merge in merges})
+    absorbed = {merge.absorbed: merge.into for merge in merges}
+    storage.save_stories([view.story for view in changed], absorbed, now)
+    return changed
 
 
 def fire_alerts(
-    storage: Storage, rules: Sequence[tuple[AlertConfig, Rule]], story_ids: set[str], now: datetime
+    storage: Storage, watch: Watch, views: Sequence[StoryView], now: datetime
 ) -> list[Firing]:
-    """Every alert rule (compiled) against the stories that just changed; the firings,
-    recorded."""
-    if not rules or not story_ids:
+    """The watched rules against the stories that just changed; the firings, recorded."""
+    if not watch.rules or not views:
         return []
-    views = [
-        StoryView(story, tuple(entries)) for story, entries in storage.stories(sorted(story_ids))
-    ]
-    keys = [(alert.name, view.story.id) for alert, _ in rules for view in views]
-    firings = evaluate(rules, views, storage.alert_levels(keys))
+    keys = [(alert.name, view.story.id) for alert, _ in watch.rules for view in views]
+    firings = watch.fire(views, storage.alert_levels(keys))
     storage.record_firings(firings, now)
     return firings
+
+
+def stored_views(storage: Storage, story_ids: set[str]) -> list[StoryView]:
+    found = storage.stories(sorted(story_ids))
+    return [StoryView(story, tuple(entries)) for story, entries in found]
 
 
 def dispatch_alerts(
@@ -113,9 +115,11 @@ def dispatch_alerts(
     env: Environment,
     smtp: SmtpConfig,
     now: datetime,
+    known: Mapping[str, StoryView] | None = None,
 ) -> list[int]:
     """Notices from the rules' pending firings, as each rule's throttle and quiet hours allow,
-    queued for its recipients (the outbox) and webhooks; their ids."""
+    queued for its recipients (the outbox) and webhooks; their ids. `known`: stories at hand
+    (by id), which the emails need not load again."""
     made = []
     for alert in alerts:
         pending = storage.pending_reports(alert.name)
@@ -123,11 +127,7 @@ def dispatch_alerts(
             continue
         recent = storage.notice_times(alert.name, now - notices.HOUR)
         groups = notices.batches(alert, pending, recent, now)
-        wanted = sorted({report.event.story_id for group in groups for report in group})
-        views = {
-            story.id: StoryView(story, tuple(entries), alert.language)
-            for story, entries in storage.stories(wanted)
-        }
+        views = _views(storage, alert, groups, known or {}) if alert.recipients else {}
         for group in groups:
             # the email's content; webhooks build their bodies from the firings
             rendered = (
@@ -139,6 +139,22 @@ def dispatch_alerts(
                 storage.save_notice(alert.name, event_ids, rendered, mails, alert.webhooks, now)
             )
     return made
+
+
+def _views(
+    storage: Storage,
+    alert: AlertConfig,
+    groups: Sequence[Sequence[FiredReport]],
+    known: Mapping[str, StoryView],
+) -> dict[str, StoryView]:
+    """The stories of the firings, as the rule's readers see them."""
+    wanted = sorted({report.event.story_id for group in groups for report in group})
+    found = {story_id: known[story_id] for story_id in wanted if story_id in known}
+    missing = [story_id for story_id in wanted if story_id not in known]
+    found |= {
+        story.id: StoryView(story, tuple(entries)) for story, entries in storage.stories(missing)
+    }
+    return {story_id: replace(view, language=alert.language) for story_id, view in found.items()}
 
 
 class Intake:
@@ -157,7 +173,7 @@ class Intake:
         self._env = env
         self._now = now
         self._clusterer: Clusterer | None = None
-        self._rules = compiled(config.alerts)
+        self._watch = Watch(compiled(config.alerts))
         self._since = now  # reports dated earlier wait for finish()
         self.assessed = 0
         self.changed: set[str] = set()
@@ -166,8 +182,8 @@ class Intake:
 
     def take(self, item_ids: Sequence[str]) -> int:
         """Assess, cluster and alert on these stored items; the number of notices made."""
-        if not item_ids:
-            return 0
+        if not item_ids or not self._watch.rules:
+            return 0  # without rules nothing is waiting: the end of the poll does it all
         items = self._storage.items(item_ids)
         assessed = assess(self._storage, self._classify(), items, self._now)
         self.assessed += len(assessed)
@@ -180,7 +196,7 @@ class Intake:
             return 0
         ready.sort(key=lambda entry: (entry.item.published, entry.item.id))
         changed = save_clustered(self._storage, clusterer, ready, self._now)
-        self.changed |= changed
+        self.changed |= {view.story.id for view in changed}
         return self._alert(changed)
 
     def _classify(self) -> Classifier:
@@ -202,12 +218,14 @@ class Intake:
         self._clusterer = clusterer
         return clusterer
 
-    def _alert(self, changed: set[str]) -> int:
-        firings = fire_alerts(self._storage, self._rules, changed, self._now)
+    def _alert(self, views: Sequence[StoryView]) -> int:
+        firings = fire_alerts(self._storage, self._watch, views, self._now)
         self.firings += firings
         fired = {firing.rule for firing in firings}
         rules = [alert for alert in self._config.alerts if alert.name in fired]
-        made = dispatch_alerts(self._storage, rules, self._env, self._config.smtp, self._now)
+        known = {view.story.id: view for view in views}
+        smtp = self._config.smtp
+        made = dispatch_alerts(self._storage, rules, self._env, smtp, self._now, known)
         self.notices += len(made)
         return len(made)
 
@@ -217,7 +235,8 @@ class Intake:
         self.assessed += assess_pending(self._storage, self._classify, self._now)
         changed = cluster_pending(self._storage, self._now)
         self.changed |= changed
-        self.firings += fire_alerts(self._storage, self._rules, changed, self._now)
+        views = stored_views(self._storage, changed)
+        self.firings += fire_alerts(self._storage, self._watch, views, self._now)
         made = dispatch_alerts(
             self._storage, self._config.alerts, self._env, self._config.smtp, self._now
         )

@@ -108,16 +108,16 @@ async def poll(
     outcomes = []
     intake = Intake(storage, config, classifier, render.environment(), now)
     async with Courier(storage, config, now) as courier:
+        await courier.send()  # retries due from earlier polls
         for task in asyncio.as_completed([one(s) for s in sources]):
             outcome, stored = _store(storage, config, await task, now)
             outcomes.append(outcome)
             if progress:
                 progress(outcome)
             if intake.take(stored):
-                courier.kick()
-                await asyncio.sleep(0)  # the courier's turn, before the next source's items
+                await courier.send()
         if intake.finish():
-            courier.kick()
+            await courier.send()
     outcomes.sort(key=lambda o: o.name)
     return PollReport(
         tuple(outcomes),

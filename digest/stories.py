@@ -35,7 +35,7 @@ from datetime import timedelta
 
 from digest.signals.categories import FAMILIES
 from digest.similarity import Frequencies, Vector, dot, shared, strongest, terms
-from digest.types import AssessedItem, Location, Story, StoryMember
+from digest.types import AssessedItem, Location, Story, StoryMember, StoryView
 
 STORY_WINDOW = timedelta(hours=72)
 INCIDENT_WINDOW = timedelta(hours=24)
@@ -110,6 +110,8 @@ class _Open:
     governorates: set[str] = field(default_factory=set)
     unit: Vector | None = None  # the centroid at unit length, until the story grows
     top: list[str] | None = None  # its strongest words, until the story grows
+    number: int = 0  # order of creation: of stories first seen at once, the earlier is first
+    filed: list[str] = field(default_factory=list)  # the words it is indexed under for merges
     # an incident story: reports of the same kind recur daily, so its time window is narrower
     risk: bool = False
 
@@ -224,6 +226,7 @@ class Clusterer:
         self._by_word: dict[str, list[_Open]] = defaultdict(list)
         self._of_item: dict[str, tuple[_Open, _Report]] = {}
         self._by_id: dict[str, _Open] = {}
+        self._by_top: dict[str, set[_Open]] = defaultdict(set)  # live stories by strongest words
         for story, entries in existing:
             state = self._start(story.id)
             for member, entry in zip(story.members, entries, strict=True):
@@ -316,7 +319,7 @@ class Clusterer:
             number += 1
             unique = f"{story_id}-{number}"
         self._ids.add(unique)
-        state = _Open(unique)
+        state = _Open(unique, number=len(self._open))
         self._open.append(state)
         self._by_id[unique] = state
         return state
@@ -346,8 +349,8 @@ class Clusterer:
         merges: list[Merge] = []
         changed: set[_Open] | None = None  # None: every story
         if touched is not None:
-            wanted = set(touched)
-            changed = {s for s in self._open if s.into is None and s.id in wanted}
+            states = (_current(self._by_id[i]) for i in touched if i in self._by_id)
+            changed = set(states)
         for _ in range(MERGE_ROUNDS):
             done, changed = self._merge_round(changed)
             if not done:
@@ -356,38 +359,14 @@ class Clusterer:
         return merges
 
     def _merge_round(self, changed: set[_Open] | None) -> tuple[list[Merge], set[_Open]]:
-        """One pass over the pairs of similar stories; after the first, only pairs where one
-        story grew in the pass before can have become similar."""
-        live = sorted((s for s in self._open if s.into is None), key=lambda s: s.first)
-        order = {state: number for number, state in enumerate(live)}
-        index: dict[str, list[_Open]] = defaultdict(list)  # stories seen so far, by top word
-        pairs: list[tuple[float, int, int]] = []
-        for state in live:
-            centroid = state.unit_centroid()
-            top = state.top_words()
-            seen: set[_Open] = set()
-            for word in top:
-                # stories that ended a window before this one began cannot meet any later one
-                index[word] = [o for o in index[word] if state.first <= o.open_until]
-                for other in index[word]:
-                    if other in seen:
-                        continue
-                    seen.add(other)
-                    if changed is not None and state not in changed and other not in changed:
-                        continue
-                    if not _overlap(state, other) or state.elsewhere(
-                        other.districts, other.governorates
-                    ):
-                        continue
-                    similarity = dot(centroid, other.unit_centroid())
-                    if similarity >= _merge_threshold(state, other):
-                        pairs.append((similarity, order[other], order[state]))
-            for word in top:
-                index[word].append(state)
+        """One pass over the pairs of similar stories (all, or those with one of `changed`);
+        after the first, only pairs where one story grew in the pass before can have become
+        similar."""
+        pairs = self._all_pairs() if changed is None else self._pairs_near(changed)
         merges = []
         grown: set[_Open] = set()
-        for _, first, second in sorted(pairs, reverse=True):
-            a, b = _current(live[first]), _current(live[second])
+        for _, _, _, first, second in sorted(pairs, key=lambda pair: pair[:3], reverse=True):
+            a, b = _current(first), _current(second)
             if a is b:
                 continue
             similarity = dot(a.unit_centroid(), b.unit_centroid())
@@ -395,13 +374,61 @@ class Clusterer:
                 continue
             if a.elsewhere(b.districts, b.governorates):
                 continue
-            keep, gone = (a, b) if (a.first, order[a]) <= (b.first, order[b]) else (b, a)
+            keep, gone = (a, b) if _rank(a) <= _rank(b) else (b, a)
             words = ", ".join(shared(keep.centroid, gone.centroid))
             reason = f"story merged with {keep.id}: similar coverage ({similarity:.2f}: {words})"
             self._absorb(keep, gone, reason)
             merges.append(Merge(gone.id, keep.id, reason))
             grown.add(keep)
         return merges, grown
+
+    def _all_pairs(self) -> list[_Pair]:
+        """Every pair of live stories alike enough to merge, found by sharing a strongest word
+        (stories in order of time, each looked up among the earlier ones still open)."""
+        index: dict[str, list[_Open]] = defaultdict(list)
+        pairs: list[_Pair] = []
+        for state in sorted((s for s in self._open if s.into is None), key=_rank):
+            top = state.top_words()
+            seen: set[_Open] = set()
+            for word in top:
+                # stories that ended a window before this one began cannot meet any later one
+                index[word] = [o for o in index[word] if state.first <= o.open_until]
+                for other in index[word]:
+                    if other not in seen:
+                        seen.add(other)
+                        pairs += _alike(other, state)
+            for word in top:
+                index[word].append(state)
+        return pairs
+
+    def _pairs_near(self, changed: set[_Open]) -> list[_Pair]:
+        """The pairs alike enough to merge with one story of `changed`, through the index of
+        every live story's strongest words (kept up to date as stories grow)."""
+        self._file_by_top()
+        pairs: dict[tuple[_Open, _Open], list[_Pair]] = {}
+        for state in changed:
+            for word in state.top_words():
+                for other in self._by_top[word]:
+                    a, b = sorted((state, other), key=_rank)
+                    if a is not b and (a, b) not in pairs:
+                        pairs[(a, b)] = _alike(a, b)
+        return [pair for found in pairs.values() for pair in found]
+
+    def _file_by_top(self) -> None:
+        for state in self._open:
+            if state.into is not None:
+                if not state.filed:
+                    continue
+                words: list[str] = []
+            else:
+                words = state.top_words()  # a new list only when the story has grown
+                if words is state.filed:
+                    continue
+            for word in state.filed:
+                self._by_top[word].discard(state)
+            for word in words:
+                self._by_top[word].add(state)
+            state.filed = words
 
     def _absorb(self, keep: _Open, gone: _Open, reason: str) -> None:
         gone.reports[0].reason = reason
@@ -417,10 +444,16 @@ class Clusterer:
         state, report = self._of_item[item_id]
         return _current(state).id, report.reason
 
-    def stories(self, ids: Iterable[str] | None = None) -> list[Story]:
-        """The stories (those of `ids` only, when given) as they are now."""
-        states = self._open if ids is None else [self._by_id[i] for i in ids]
-        return [state.story() for state in states if state.into is None]
+    def stories(self) -> list[Story]:
+        return [state.story() for state in self._open if state.into is None]
+
+    def views(self, ids: Iterable[str]) -> list[StoryView]:
+        """The stories of `ids` as they are now, with their reports."""
+        states = [_current(self._by_id[i]) for i in dict.fromkeys(ids)]
+        return [
+            StoryView(state.story(), tuple(r.entry for r in state.reports))
+            for state in dict.fromkeys(states)
+        ]
 
     def reserve(self, ids: Iterable[str]) -> None:
         """Story ids in use elsewhere (stored stories not loaded as `existing`), which a new
@@ -448,6 +481,24 @@ def _in_time(state: _Open, report: _Report) -> bool:
     """
     window = INCIDENT_SECONDS if state.risk and report.risk else STORY_SECONDS
     return state.first - window <= report.moment <= state.last + window
+
+
+# similarity, the ranks of the two stories, and the stories (the earlier first)
+_Pair = tuple[float, tuple[float, int], tuple[float, int], "_Open", "_Open"]
+
+
+def _rank(state: _Open) -> tuple[float, int]:
+    return state.first, state.number
+
+
+def _alike(earlier: _Open, later: _Open) -> list[_Pair]:
+    """The pair, when close enough in time and place and similar enough to merge."""
+    if not _overlap(earlier, later) or later.elsewhere(earlier.districts, earlier.governorates):
+        return []
+    similarity = dot(later.unit_centroid(), earlier.unit_centroid())
+    if similarity < _merge_threshold(earlier, later):
+        return []
+    return [(similarity, _rank(earlier), _rank(later), earlier, later)]
 
 
 def _overlap(a: _Open, b: _Open) -> bool:

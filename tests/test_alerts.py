@@ -377,6 +377,40 @@ def test_a_rule_waits_for_its_minimum_severity(classifier: Classifier) -> None:
     assert evaluate(loose, [view], {("r", "s"): 1})[0].kind == "rise"
 
 
+def test_a_watch_fires_when_a_report_that_does_not_match_lifts_the_story_over_the_threshold(
+    classifier: Classifier,
+) -> None:
+    from dataclasses import replace
+
+    from digest.alerts.fire import Watch, compiled
+    from digest.config import AlertConfig
+    from digest.types import Story, StoryMember, StoryView
+
+    def report(number: int, title: str) -> AssessedItem:
+        entry = item(classifier, title)
+        when = entry.item.published + timedelta(hours=number)
+        return replace(entry, item=replace(entry.item, id=f"i{number}", published=when))
+
+    drone, toll, later = (
+        report(1, "Drone strike on a car in Aitaroun"),
+        report(2, "Three killed in Aitaroun"),
+        report(3, "Aitaroun: funerals held"),
+    )
+
+    def view(severity: int, *entries: AssessedItem) -> StoryView:
+        members = tuple(StoryMember(e.item.id, "") for e in entries)
+        first = entries[0].item.published
+        return StoryView(Story("s", members, first, first, severity, (), None), entries)
+
+    watch = Watch(compiled([AlertConfig(name="r", query="drone", min_severity=3)]))
+    assert watch.fire([view(2, drone)], {}) == []  # below the rule's threshold
+    (firing,) = watch.fire([view(3, drone, toll)], {})  # only the new report was matched
+    assert firing.entry.item.id == "i1" and firing.kind == "new"
+    assert watch.fire([view(3, drone, toll, later)], {("r", "s"): 3}) == []
+    (rise,) = watch.fire([view(4, drone, toll, later)], {("r", "s"): 3})
+    assert rise.kind == "rise" and rise.entry.item.id == "i1"
+
+
 def test_a_webhook_that_fails_is_retried_later_and_a_refusal_is_dead(tmp_path: Path) -> None:
     import asyncio
 

@@ -40,26 +40,53 @@ def evaluate(
     fired: Mapping[tuple[str, str], int],
 ) -> list[Firing]:
     """The firings due: `fired` holds the severity each (rule, story) last fired at."""
-    prepared = {
-        view.story.id: [
-            Prepared(entry)
-            for entry in sorted(view.items, key=lambda e: e.item.published, reverse=True)
-        ]
-        for view in stories
-    }
-    firings = []
-    for alert, rule in rules:
+    return Watch(rules).fire(stories, fired)
+
+
+class Watch:
+    """The rules against stories that keep taking reports. A rule matches a report or not
+    whatever story it is in, so each report is matched against the rules once, when its story
+    is first seen with it, and each story keeps, per rule, the latest report that matched: a
+    batch costs its new reports, not every report of every story it touched."""
+
+    def __init__(self, rules: Sequence[tuple[AlertConfig, Rule]]) -> None:
+        self.rules = rules
+        self._seen: dict[str, set[str]] = {}  # story id -> item ids matched already
+        # story id -> rule name -> (the latest matching report, why)
+        self._latest: dict[str, dict[str, tuple[AssessedItem, tuple[str, ...]]]] = {}
+
+    def fire(
+        self, stories: Sequence[StoryView], fired: Mapping[tuple[str, str], int]
+    ) -> list[Firing]:
+        """The firings due among these stories (as they are now)."""
+        firings = []
         for view in stories:
             story = view.story
-            if story.severity < alert.min_severity:
+            latest = self._update(view)
+            for alert, _ in self.rules:
+                if story.severity < alert.min_severity or alert.name not in latest:
+                    continue
+                previous = fired.get((alert.name, story.id))
+                if previous is not None and story.severity <= previous:
+                    continue
+                entry, reasons = latest[alert.name]
+                kind = "new" if previous is None else "rise"
+                firings.append(Firing(alert.name, story, entry, reasons, kind))
+        return firings
+
+    def _update(self, view: StoryView) -> dict[str, tuple[AssessedItem, tuple[str, ...]]]:
+        seen = self._seen.setdefault(view.story.id, set())
+        latest = self._latest.setdefault(view.story.id, {})
+        for entry in view.items:
+            if entry.item.id in seen:
                 continue
-            previous = fired.get((alert.name, story.id))
-            if previous is not None and story.severity <= previous:
-                continue
-            for report in prepared[story.id]:  # the latest report that matches speaks
+            seen.add(entry.item.id)
+            report = Prepared(entry)
+            for alert, rule in self.rules:
+                known = latest.get(alert.name)
+                if known is not None and known[0].item.published >= entry.item.published:
+                    continue  # a later report speaks already
                 reasons = matches(rule, report)
                 if reasons is not None:
-                    kind = "new" if previous is None else "rise"
-                    firings.append(Firing(alert.name, story, report.entry, tuple(reasons), kind))
-                    break
-    return firings
+                    latest[alert.name] = (entry, tuple(reasons))
+        return latest

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import defaultdict
-from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 from digest.alerts.rules import And, Field, Near, Not, Or, Phrase, Rule, Severity, Word
@@ -19,18 +18,12 @@ from digest.text import ARABIC_CLITICS, Folded, fold, fold_plain, is_arabic
 from digest.types import AssessedItem
 
 _WORD = re.compile(r"\w+")
-_CLITICS = sorted(ARABIC_CLITICS, key=len, reverse=True)
-
-
-@dataclass(frozen=True, slots=True)
-class _Token:
-    forms: tuple[str, ...]  # the folded word, and for Arabic the word without each clitic
-    start: int  # folded offsets
-    end: int
+_CLITIC_MAX = max(len(clitic) for clitic in ARABIC_CLITICS)
 
 
 class Prepared:
-    """An item prepared once for every rule: folded words with their places in the original."""
+    """An item prepared once for every rule: its folded words, indexed (with, for Arabic, each
+    word without its clitics), and their places in the original for the reasons."""
 
     def __init__(self, entry: AssessedItem) -> None:
         self.entry = entry
@@ -38,31 +31,28 @@ class Prepared:
         self.folded: Folded = fold(self.original)
 
     @cached_property
-    def tokens(self) -> list[_Token]:
-        tokens = []
-        for match in _WORD.finditer(self.folded.text):
-            word = match.group()
-            forms = [word]
+    def _positions(self) -> dict[str, list[int]]:
+        """Each form of a word, and the word numbers where it stands."""
+        index: dict[str, list[int]] = defaultdict(list)
+        for number, word in enumerate(_WORD.findall(self.folded.text)):
+            index[word].append(number)
             if is_arabic(word[0]):
-                forms += [word[len(c) :] for c in _CLITICS if _clitic_of(c, word)]
-            tokens.append(_Token(tuple(forms), match.start(), match.end()))
-        return tokens
+                # a clitic leaves at least two letters of the word
+                for length in range(1, min(_CLITIC_MAX, len(word) - 2) + 1):
+                    if word[:length] in ARABIC_CLITICS:
+                        index[word[length:]].append(number)
+        return index
 
     @cached_property
-    def _positions(self) -> dict[str, list[int]]:
-        """Each form of a word, and the token indices where it stands."""
-        index: dict[str, list[int]] = defaultdict(list)
-        for number, token in enumerate(self.tokens):
-            for form in token.forms:
-                index[form].append(number)
-        return index
+    def _spans(self) -> list[tuple[int, int]]:
+        return [match.span() for match in _WORD.finditer(self.folded.text)]
 
     @cached_property
     def _forms(self) -> list[str]:
         return sorted(self._positions)
 
     def where(self, term: str, prefix: bool) -> list[int]:
-        """Token indices of the word `term` (or, with `prefix`, of every word it begins)."""
+        """Word numbers of the word `term` (or, with `prefix`, of every word it begins)."""
         if not prefix:
             return self._positions.get(term, [])
         found: set[int] = set()
@@ -72,14 +62,10 @@ class Prepared:
             found.update(self._positions[form])
         return sorted(found)
 
-    def shown(self, first: _Token, last: _Token) -> str:
-        start, end = self.folded.original_span(first.start, last.end)
+    def shown(self, first: int, last: int) -> str:
+        """The original text from word number `first` to word number `last`."""
+        start, end = self.folded.original_span(self._spans[first][0], self._spans[last][1])
         return self.original[start:end]
-
-
-def _clitic_of(clitic: str, word: str) -> bool:
-    """Whether the word starts with the clitic and leaves at least two letters after it."""
-    return word.startswith(clitic) and len(word) > len(clitic) + 1
 
 
 def matches(rule: Rule, entry: AssessedItem | Prepared) -> list[str] | None:
@@ -110,7 +96,7 @@ def _evaluate(rule: Rule, item: Prepared) -> list[str] | None:
         if not spots:
             return None
         first, last = spots[0]
-        return [f"{rule} in “{item.shown(item.tokens[first], item.tokens[last])}”"]
+        return [f"{rule} in “{item.shown(first, last)}”"]
     if isinstance(rule, Near):
         return _near(rule, item)
     if isinstance(rule, Severity):
@@ -119,7 +105,7 @@ def _evaluate(rule: Rule, item: Prepared) -> list[str] | None:
 
 
 def _spots(rule: Word | Phrase, item: Prepared) -> list[tuple[int, int]]:
-    """(first, last) token indices of every place the word or phrase occurs."""
+    """(first, last) word numbers of every place the word or phrase occurs."""
     if isinstance(rule, Word):
         return [(i, i) for i in item.where(_folded(rule.text), rule.prefix)]
     words = _WORD.findall(_folded(rule.text))
@@ -145,7 +131,7 @@ def _near(rule: Near, item: Prepared) -> list[str] | None:
         for right in _spots(rule.right, item):
             first, last = sorted((left, right))
             if first[1] < last[0] and last[0] - first[1] <= rule.distance:
-                shown = item.shown(item.tokens[first[0]], item.tokens[last[1]])
+                shown = item.shown(first[0], last[1])
                 return [f"{rule} in “{shown}”"]
     return None
 

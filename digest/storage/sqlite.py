@@ -509,15 +509,15 @@ class SqliteStorage:
 
     def alert_levels(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """The severity each (rule, story) last fired at, for those that fired."""
-        levels = {}
-        for rule, story_id in keys:
-            rows = self._query(
-                "SELECT severity FROM alert_state WHERE rule = ? AND story_id = ?",
-                (rule, story_id),
-            )
-            if rows:
-                levels[(rule, story_id)] = int(rows[0][0])
-        return levels
+        wanted = set(keys)
+        stories = sorted({story_id for _, story_id in wanted})
+        marks = ",".join("?" * len(stories))
+        rows = self._query(
+            f"SELECT rule, story_id, severity FROM alert_state WHERE story_id IN ({marks})",
+            stories,
+        )
+        found = {(row["rule"], row["story_id"]): int(row["severity"]) for row in rows}
+        return {key: level for key, level in found.items() if key in wanted}
 
     def record_firings(self, firings: Sequence[Firing], now: datetime) -> None:
         """The firings, pending until a notice carries them, and the new alert levels."""
@@ -695,14 +695,15 @@ class SqliteStorage:
                 primary.admin2_pcode if primary else None,
             ),
         )
-        for member in story.members:
-            db.execute(
-                """INSERT INTO story_items (item_id, story_id, reason, joined_at)
-                   VALUES (?, ?, ?, ?)
-                   ON CONFLICT(item_id) DO UPDATE SET story_id = excluded.story_id,
-                       reason = excluded.reason""",
-                (member.item_id, story.id, member.reason, iso(now)),
-            )
+        joined = iso(now)
+        db.executemany(
+            """INSERT INTO story_items (item_id, story_id, reason, joined_at)
+               VALUES (?, ?, ?, ?)
+               ON CONFLICT(item_id) DO UPDATE SET story_id = excluded.story_id,
+                   reason = excluded.reason
+               WHERE story_id IS NOT excluded.story_id OR reason IS NOT excluded.reason""",
+            [(member.item_id, story.id, member.reason, joined) for member in story.members],
+        )
 
     # digests
 
