@@ -148,12 +148,10 @@ def _views(
     known: Mapping[str, StoryView],
 ) -> dict[str, StoryView]:
     """The stories of the firings, as the rule's readers see them."""
-    wanted = sorted({report.event.story_id for group in groups for report in group})
+    wanted = {report.event.story_id for group in groups for report in group}
     found = {story_id: known[story_id] for story_id in wanted if story_id in known}
-    missing = [story_id for story_id in wanted if story_id not in known]
-    found |= {
-        story.id: StoryView(story, tuple(entries)) for story, entries in storage.stories(missing)
-    }
+    missing = {story_id for story_id in wanted if story_id not in known}
+    found |= {view.story.id: view for view in stored_views(storage, missing)}
     return {story_id: replace(view, language=alert.language) for story_id, view in found.items()}
 
 

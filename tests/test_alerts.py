@@ -353,7 +353,7 @@ def test_a_story_fires_once_per_rule_and_again_when_its_severity_rises(
 
 
 def test_a_rule_waits_for_its_minimum_severity(classifier: Classifier) -> None:
-    from digest.alerts.fire import compiled, evaluate
+    from digest.alerts.fire import Watch, compiled
     from digest.config import AlertConfig
     from digest.types import Story, StoryMember, StoryView
 
@@ -370,11 +370,11 @@ def test_a_rule_waits_for_its_minimum_severity(classifier: Classifier) -> None:
     view = StoryView(story, (entry,))
     strict = compiled([AlertConfig(name="r", query="drone", min_severity=3)])
     loose = compiled([AlertConfig(name="r", query="drone", min_severity=2)])
-    assert evaluate(strict, [view], {}) == []
-    (firing,) = evaluate(loose, [view], {})
+    assert Watch(strict).fire([view], {}) == []
+    (firing,) = Watch(loose).fire([view], {})
     assert firing.kind == "new" and firing.reasons == ("drone in “Drone”",)
-    assert evaluate(loose, [view], {("r", "s"): 2}) == []
-    assert evaluate(loose, [view], {("r", "s"): 1})[0].kind == "rise"
+    assert Watch(loose).fire([view], {("r", "s"): 2}) == []
+    assert Watch(loose).fire([view], {("r", "s"): 1})[0].kind == "rise"
 
 
 def test_a_watch_fires_when_a_report_that_does_not_match_lifts_the_story_over_the_threshold(

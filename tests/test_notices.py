@@ -88,6 +88,20 @@ def test_a_story_that_fired_twice_before_its_message_is_shown_once_as_it_is_now(
     assert shown([first, rise, other]) == [other, rise]  # most severe first
 
 
+def test_a_batched_webhook_carries_each_story_once_most_severe_first() -> None:
+    import json
+
+    from digest.alerts.webhooks import payload
+    from digest.storage.base import Notice, WebhookSend
+
+    first, other, rise = report(1, "s", 3), report(2, "t", 2), report(3, "s", 4, "rise")
+    notice = Notice(9, "r", NOW, (first, other, rise))
+    body = json.loads(payload(WebhookSend(1, "https://hooks.example/x", 0, NOW, notice)))
+    assert [(a["story"], a["kind"]) for a in body["alerts"]] == [("s", "rise"), ("t", "new")]
+    assert body["count"] == 2 and body["severity"] == 4
+    assert body["text"].splitlines()[0] == "[r] 2 alerts held back by the rule's limits:"
+
+
 @pytest.mark.parametrize("value", ["22:00", "25:00-06:00", "22:00-22:00", "10pm-6am", "22:00-6:30"])
 def test_bad_quiet_hours_are_refused_with_the_expected_form(value: str) -> None:
     with pytest.raises(ValueError, match="quiet hours"):

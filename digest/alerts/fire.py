@@ -34,15 +34,6 @@ def compiled(alerts: Sequence[AlertConfig]) -> list[tuple[AlertConfig, Rule]]:
     return [(alert, parse(alert.query)) for alert in alerts]
 
 
-def evaluate(
-    rules: Sequence[tuple[AlertConfig, Rule]],
-    stories: Sequence[StoryView],
-    fired: Mapping[tuple[str, str], int],
-) -> list[Firing]:
-    """The firings due: `fired` holds the severity each (rule, story) last fired at."""
-    return Watch(rules).fire(stories, fired)
-
-
 class Watch:
     """The rules against stories that keep taking reports. A rule matches a report or not
     whatever story it is in, so each report is matched against the rules once, when its story

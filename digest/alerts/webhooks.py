@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from digest.alerts.notices import shown
 from digest.config import AlertConfig
 from digest.storage import Storage
 from digest.storage.base import FiredReport, WebhookSend
@@ -44,11 +45,13 @@ class SendOutcome:
 
 
 def payload(send: WebhookSend) -> bytes:
-    """The notice as JSON: the fields of its most severe firing at the top, every firing in
-    `alerts`, and a `text` of one line per firing for chat tools."""
+    """The notice as JSON: the fields of its most severe firing at the top, every story it
+    carries in `alerts` (as the email shows them), and a `text` of one line each for chat
+    tools."""
     notice = send.notice
-    alerts = [_fired(report) for report in notice.reports]
-    lines = [_line(notice.rule, report) for report in notice.reports]
+    listed = shown(notice.reports)
+    alerts = [_fired(report) for report in listed]
+    lines = [_line(notice.rule, report) for report in listed]
     if len(lines) > 1:
         lines.insert(0, f"[{notice.rule}] {len(lines)} alerts held back by the rule's limits:")
     body = {"text": "\n".join(lines), **alerts[0], "count": len(alerts), "alerts": alerts}

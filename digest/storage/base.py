@@ -123,7 +123,7 @@ class FiredReport:
 
 @dataclass(frozen=True, slots=True)
 class Notice:
-    """One message of an alert rule: the firings it carries, most severe first."""
+    """One message of an alert rule: the firings it carries, in the order they fired."""
 
     id: int
     rule: str

@@ -603,9 +603,7 @@ class SqliteStorage:
                 id=row["id"],
                 rule=row["rule"],
                 created_at=_required_time(row["created_at"]),
-                reports=tuple(
-                    sorted(reports[row["id"]], key=lambda r: (-r.event.severity, r.event.id))
-                ),
+                reports=tuple(reports[row["id"]]),
             )
             for row in rows
         ]
