@@ -87,7 +87,7 @@ def assemble(
         window_start=span[0],
         window_end=span[1],
         early_warning=tuple(early),
-        governorates=_group(incidents),
+        governorates=group_by_place(incidents),
         items_considered=items_considered,
         baseline=daily or {},
         language=profile.language,
@@ -126,12 +126,12 @@ def trimmed(digest: Digest, keep: int) -> Digest:
     return replace(
         digest,
         early_warning=warnings,
-        governorates=_group(kept),
+        governorates=group_by_place(kept),
         omitted=digest.omitted + left_out,
     )
 
 
-def _group(views: list[StoryView]) -> tuple[GovernorateSection, ...]:
+def group_by_place(views: list[StoryView]) -> tuple[GovernorateSection, ...]:
     tree: dict[tuple[str, str | None], dict[tuple[str, str | None], list[StoryView]]]
     tree = defaultdict(lambda: defaultdict(list))
     for view in views:

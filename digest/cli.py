@@ -38,10 +38,10 @@ from digest.sources.opml import parse_opml, write_opml
 from digest.storage import Storage, open_storage
 from digest.story_report import story_json, story_line, story_text
 from digest.types import StoryView
+from digest.web.site import Site
 
 EXIT_USER_ERROR = 2
 NOT_YET = {
-    "serve": "the web archive server",
     "run": "the long-running scheduler",
 }
 
@@ -120,6 +120,14 @@ def parser() -> argparse.ArgumentParser:
         "--date", type=date.fromisoformat, help="send this day's digest (default: those due now)"
     )
     send.add_argument("--profile", help="profile name (default: every profile)")
+
+    serve = verbs.add_parser("serve", parents=[common], help="the web archive")
+    serve.add_argument("--host", help="address to listen on (default: [web] host)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: [web] port)")
+    export = verbs.add_parser(
+        "export-site", parents=[common], help="write the web archive as static files"
+    )
+    export.add_argument("dir", type=Path, help="folder to write into")
 
     for verb, what in NOT_YET.items():
         verbs.add_parser(verb, parents=[common], help=f"{what} (not built yet)")
@@ -588,7 +596,59 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _site(config: configuration.DigestConfig) -> Site:
+    """The archive over the configured database, migrated first (the archive only reads)."""
+    _storage(config).close()
+    return Site(
+        config.storage.database,
+        environment(),
+        Gazetteer.load(),
+        config.web.timezone,
+        config.web.page_size,
+        config.web.base_url,
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from digest.web.app import create_app
+    from digest.web.security import Access
+
+    config = _config(args)
+    token, password = config.web.secrets()
+    if config.web.token_env and not token:
+        raise ConfigError([f"web.token_env: ${config.web.token_env} is not set"])
+    if config.web.password_env and not password:
+        raise ConfigError([f"web.password_env: ${config.web.password_env} is not set"])
+    site = _site(config)
+    host = args.host or config.web.host
+    port = args.port or config.web.port
+    app = create_app(site, Access(token, config.web.username, password))
+    print(f"digest archive on http://{host}:{port}/ (Ctrl-C stops it)", file=sys.stderr)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+    finally:
+        site.close()
+    return 0
+
+
+def cmd_export_site(args: argparse.Namespace) -> int:
+    from digest.web.export import export_site
+
+    config = _config(args)
+    site = _site(config)
+    try:
+        written = export_site(site, args.dir, config.web.base_url or "")
+    finally:
+        site.close()
+    print(f"{len(written)} files written; open {written[0]}")
+    return 0
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "serve": cmd_serve,
+    "export-site": cmd_export_site,
     "demo": cmd_demo,
     "init": cmd_init,
     "check": cmd_check,

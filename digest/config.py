@@ -252,6 +252,35 @@ class AlertConfig(Section):
 class WebConfig(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
+    # where readers reach the archive (https://intranet.example.org/digest/): absolute links in
+    # Atom feeds and emails
+    base_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+/$")
+    timezone: TimeZoneName = "Asia/Beirut"  # of the times pages show
+    page_size: int = Field(default=50, ge=1, le=500)
+    # access control for private deployments: a bearer token, HTTP basic auth, or both; the
+    # secrets come from the environment, never from this file
+    token_env: str | None = None
+    username: str | None = Field(default=None, pattern=r"^[^:\s]{1,64}$")
+    password_env: str | None = None
+
+    @field_validator("token_env", "password_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.match(value):
+            raise ValueError(f"not an environment variable name: {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _basic_pair(self) -> WebConfig:
+        if (self.username is None) != (self.password_env is None):
+            raise ValueError("basic auth needs both username and password_env")
+        return self
+
+    def secrets(self) -> tuple[str | None, str | None]:
+        """(token, password) from the environment; None where not configured."""
+        token = os.environ.get(self.token_env) if self.token_env else None
+        password = os.environ.get(self.password_env) if self.password_env else None
+        return token, password
 
 
 class DigestConfig(Section):

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 from digest import config as configuration
 from digest import pipeline
-from digest.archive import write_archive
 from digest.mail import ListName, build_message
 from digest.render import environment
 from digest.resources import bundled_config
@@ -22,6 +21,8 @@ from digest.signals.classify import Classifier
 from digest.signals.gazetteer import Gazetteer
 from digest.sources.http import make_client
 from digest.storage import Storage, open_storage
+from digest.web.export import export_site
+from digest.web.site import Site
 
 DEMO_DAY = date(2026, 3, 24)
 DEMO_NOW = datetime(2026, 3, 24, 6, 30, tzinfo=ZoneInfo("Asia/Beirut"))
@@ -67,9 +68,13 @@ def run_demo(out: Path) -> DemoResult:
                 path = stem.with_suffix(suffix)
                 path.write_text(content, encoding="utf-8")
                 files.append(path)
-        archive = write_archive(out / "archive", storage.digests(), env)
     finally:
         storage.close()
+    site = Site(database, env, gazetteer, config.web.timezone)
+    try:
+        archive = export_site(site, out / "archive")
+    finally:
+        site.close()
     return DemoResult(report, tuple(files), tuple(archive), database)
 
 

@@ -229,7 +229,7 @@ def build_digest(
         rendered.subject,
         rendered.html,
         rendered.text,
-        digest.story_count + len(digest.early_warning),
+        [view.story.id for view in digest.views],
     )
     return digest, rendered
 

@@ -251,6 +251,12 @@ class Digest:
     def story_count(self) -> int:
         return sum(g.story_count for g in self.governorates)
 
+    @property
+    def views(self) -> tuple[StoryView, ...]:
+        """Every story shown, in the order shown: early warning, then by place."""
+        placed = (v for g in self.governorates for d in g.districts for v in d.stories)
+        return (*self.early_warning, *placed)
+
 
 @dataclass(frozen=True, slots=True)
 class Rendered:

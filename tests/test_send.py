@@ -46,7 +46,7 @@ def outbox_with_digest(path: Path, recipients: list[str]) -> tuple[SqliteStorage
         f"Security digest: 3 incidents ({ARABIC})",
         f"<html><body><p dir='auto'>{ARABIC}</p></body></html>",
         f"SECURITY DIGEST\n{ARABIC}\n",
-        3,
+        ["s1", "s2", "s3"],
     )
     enqueue(storage, digest_id, recipients, "digest@example.org", NOW)
     return storage, digest_id
@@ -186,7 +186,14 @@ def test_hostile_text_never_breaks_a_message_or_its_headers(
     storage = SqliteStorage(tmp_path / "d.sqlite3")
     body = "\n".join(HOSTILE)
     digest_id = storage.save_digest(
-        "p", "2026-03-24", (NOW - timedelta(days=1), NOW), NOW, " | ".join(HOSTILE), body, body, 1
+        "p",
+        "2026-03-24",
+        (NOW - timedelta(days=1), NOW),
+        NOW,
+        " | ".join(HOSTILE),
+        body,
+        body,
+        ["s1"],
     )
     enqueue(storage, digest_id, ["a@example.org"], "digest@example.org", NOW)
     (outcome,) = asyncio.run(deliver(storage, smtp(port), NOW))
@@ -259,7 +266,7 @@ def test_only_a_digest_that_reached_someone_moves_the_next_window(tmp_path: Path
         end = datetime.fromisoformat(f"{day}T04:30:00+00:00")
         ends[day] = end
         digest_id = storage.save_digest(
-            "p", day, (end - timedelta(days=1), end), end, "s", "h", "t", 0
+            "p", day, (end - timedelta(days=1), end), end, "s", "h", "t", []
         )
         enqueue(storage, digest_id, ["a@example.org"], "digest@example.org", end)
         (row,) = storage.deliveries(digest_id)
@@ -435,7 +442,7 @@ def test_two_senders_on_one_database_are_refused(tmp_path: Path) -> None:
 def test_a_digest_in_the_outbox_is_never_rebuilt_under_its_recipients(tmp_path: Path) -> None:
     storage, digest_id = outbox_with_digest(tmp_path / "d.sqlite3", ["a@example.org"])
     span = (NOW - timedelta(days=1), NOW)
-    storage.save_digest("beirut-office", "2026-03-24", span, NOW, "changed", "h", "t", 0)
+    storage.save_digest("beirut-office", "2026-03-24", span, NOW, "changed", "h", "t", [])
     record = storage.digest("beirut-office", "2026-03-24")
     assert record is not None and record.id == digest_id and record.subject != "changed"
     storage.close()

@@ -222,6 +222,42 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE deliveries_new RENAME TO deliveries;
     CREATE INDEX deliveries_due ON deliveries(status, next_attempt_at);
     """,
+    8: """
+    -- The web archive. Its search index: one row per item, keyed by the item's publication time
+    -- in microseconds (made unique), so newest-first is the index order and a date range is a key
+    -- range; with the fields the filters need, filled in when the item is assessed.
+    CREATE TABLE search_docs (
+        key INTEGER PRIMARY KEY,
+        item_id TEXT NOT NULL UNIQUE REFERENCES items(id) ON DELETE CASCADE,
+        source_id INTEGER NOT NULL,
+        lang TEXT,
+        risk INTEGER,
+        severity INTEGER,
+        categories TEXT            -- ' airstrike shelling '
+    );
+    -- folded words; the Arabic words again without clitic prefixes (digest/storage/search.py)
+    CREATE VIRTUAL TABLE search_text USING fts5(
+        body, stems, tokenize = 'unicode61 remove_diacritics 2'
+    );
+    -- every P-code (country, governorate, district) of every place an item reports
+    CREATE TABLE search_places (
+        code TEXT NOT NULL,
+        key INTEGER NOT NULL,
+        PRIMARY KEY (code, key)
+    ) WITHOUT ROWID;
+    -- which stories each digest carried, in the order it showed them
+    CREATE TABLE digest_stories (
+        digest_id INTEGER NOT NULL REFERENCES digests(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        story_id TEXT NOT NULL,
+        PRIMARY KEY (digest_id, position)
+    );
+    CREATE INDEX digest_stories_story ON digest_stories(story_id);
+    CREATE INDEX stories_first_seen ON stories(first_seen);
+    """,
 }
+
+# Migrations whose data SQL alone cannot compute: run after the numbered script, in its transaction.
+REINDEX_AFTER = 8
 
 LATEST = max(MIGRATIONS)

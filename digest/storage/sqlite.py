@@ -1,6 +1,6 @@
 """SQLite implementation of Storage: WAL mode, foreign keys, numbered migrations.
 
-The only module that imports sqlite3; every sqlite3 error leaves it as a StorageError.
+Only the storage package imports sqlite3; every sqlite3 error leaves it as a StorageError.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from digest.storage.base import (
     StoredItems,
     WebhookSend,
 )
-from digest.storage.migrations import LATEST, MIGRATIONS
+from digest.storage.indexing import index_assessment, index_item, reindex_all
+from digest.storage.migrations import LATEST, MIGRATIONS, REINDEX_AFTER
 from digest.types import (
     AssessedItem,
     Assessment,
@@ -97,17 +98,31 @@ def _required_time(text: str) -> datetime:
 
 
 class SqliteStorage:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, read_only: bool = False) -> None:
+        """`read_only`: a connection that cannot write (the web archive's), to a database
+        that must already be at this digest's schema."""
         self.path = path
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            if read_only:
+                self._db = sqlite3.connect(
+                    f"{path.resolve().as_uri()}?mode=ro",
+                    uri=True,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA foreign_keys = ON")
             self._db.execute("PRAGMA busy_timeout = 10000")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            self._migrate()
+            if read_only:
+                self._db.execute("PRAGMA query_only = ON")
+                self._check_version()
+            else:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._db.execute("PRAGMA foreign_keys = ON")
+                self._db.execute("PRAGMA synchronous = NORMAL")
+                self._migrate()
         except (sqlite3.Error, OSError) as exc:
             raise StorageError(f"cannot open database {path}: {exc}") from None
 
@@ -117,6 +132,14 @@ class SqliteStorage:
     @property
     def schema_version(self) -> int:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _check_version(self) -> None:
+        if self.schema_version != LATEST:
+            raise StorageError(
+                f"database {self.path} has schema {self.schema_version}, this digest reads "
+                f"schema {LATEST}; open it once with the same digest (`digest check` does) to "
+                "upgrade it"
+            )
 
     def _migrate(self) -> None:
         # The version is read inside the write transaction, so two processes opening a new
@@ -131,6 +154,8 @@ class SqliteStorage:
             for number in range(version + 1, LATEST + 1):
                 for statement in _statements(MIGRATIONS[number]):
                     db.execute(statement)
+                if number == REINDEX_AFTER:
+                    reindex_all(db)
                 db.execute(f"PRAGMA user_version = {number}")
 
     @contextmanager
@@ -303,6 +328,7 @@ class SqliteStorage:
                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                         (item.id, source_id, item.guid, item.url, *values, iso(item.fetched)),
                     )
+                    index_item(db, item.id, source_id, item.published, item.title, item.text)
                     new.append(item.id)
                 else:
                     db.execute(
@@ -314,6 +340,7 @@ class SqliteStorage:
                     # a corrected report is assessed and clustered again
                     db.execute("DELETE FROM assessments WHERE item_id = ?", (item.id,))
                     db.execute("DELETE FROM story_items WHERE item_id = ?", (item.id,))
+                    index_item(db, item.id, source_id, item.published, item.title, item.text)
                     changed.append(item.id)
         return StoredItems(tuple(new), tuple(changed), unchanged)
 
@@ -365,6 +392,7 @@ class SqliteStorage:
                         iso(now),
                     ),
                 )
+                index_assessment(db, a)
 
     def assessed_items(self, start: datetime, end: datetime) -> list[AssessedItem]:
         rows = self._query(
@@ -503,6 +531,9 @@ class SqliteStorage:
                     (into, gone),
                 )
                 db.execute("DELETE FROM alert_state WHERE story_id = ?", (gone,))
+                db.execute(
+                    "UPDATE digest_stories SET story_id = ? WHERE story_id = ?", (into, gone)
+                )
                 db.execute("DELETE FROM stories WHERE id = ?", (gone,))
 
     # alerts
@@ -714,10 +745,11 @@ class SqliteStorage:
         subject: str,
         html: str,
         text: str,
-        story_count: int,
+        story_ids: Sequence[str],
     ) -> int:
+        """Save a day's digest and the stories it shows, in order, unless it is already queued."""
         with self._transaction() as db:
-            db.execute(
+            saved = db.execute(
                 """INSERT INTO digests (profile, day, window_start, window_end, built_at, subject,
                        html, text, story_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT(profile, day) DO UPDATE SET window_start = excluded.window_start,
@@ -734,12 +766,18 @@ class SqliteStorage:
                     subject,
                     html,
                     text,
-                    story_count,
+                    len(story_ids),
                 ),
-            )
+            ).rowcount
             row = db.execute(
                 "SELECT id FROM digests WHERE profile = ? AND day = ?", (profile, day)
             ).fetchone()
+            if saved:
+                db.execute("DELETE FROM digest_stories WHERE digest_id = ?", (row["id"],))
+                db.executemany(
+                    "INSERT INTO digest_stories (digest_id, position, story_id) VALUES (?, ?, ?)",
+                    [(row["id"], n, story_id) for n, story_id in enumerate(story_ids)],
+                )
         return int(row["id"])
 
     def digests(self) -> list[DigestRecord]:

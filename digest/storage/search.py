@@ -1,0 +1,162 @@
+"""The archive's full-text index: what is stored for each item, and how a reader's query becomes
+an FTS5 expression over it.
+
+Both sides fold text as the signal engine does (case, accents, Arabic letter forms, tashkeel,
+tatweel, Arabic-Indic digits), so "Nabatiyé", "nabatiye" and "النبطيّة"/"النبطيه" meet. Arabic
+words written with a clitic prefix ("وبالضاحية") are also indexed without it, in a second column,
+so a search for "الضاحية" or "ضاحية" finds them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from digest.errors import DigestError
+from digest.text import ARABIC_CLITICS, fold_plain, is_arabic
+
+# FTS5's unicode61 tokenizer: runs of letters and digits (underscore separates).
+_TOKEN = re.compile(r"[^\W_]+")
+_CLITICS = sorted(ARABIC_CLITICS, key=len, reverse=True)
+_SHORTEST_STEM = 2
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class QueryError(DigestError):
+    """A search query that asks for nothing that can be searched."""
+
+
+def tokens(folded: str) -> list[str]:
+    return _TOKEN.findall(folded)
+
+
+def _stems(token: str) -> Iterator[str]:
+    for prefix in _CLITICS:
+        if token.startswith(prefix) and len(token) - len(prefix) >= _SHORTEST_STEM:
+            yield token[len(prefix) :]
+
+
+def document(title: str, text: str) -> tuple[str, str]:
+    """The two indexed columns of an item: its folded words, and its Arabic words without their
+    clitic prefixes."""
+    body = fold_plain(f"{title}\n{text}")
+    stems = {stem for token in tokens(body) if is_arabic(token[0]) for stem in _stems(token)}
+    return body, " ".join(sorted(stems))
+
+
+def time_key(published: datetime) -> int:
+    """Microseconds since 1970: the index's row key, so that newest-first is the index order and
+    a date range is a key range. Two items published in the same microsecond take the next free
+    key."""
+    delta = published.astimezone(UTC) - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def categories_field(codes: tuple[str, ...] | list[str]) -> str:
+    """Category codes as one searchable field: " airstrike shelling "."""
+    return f" {' '.join(codes)} " if codes else " "
+
+
+_QUERY_PART = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+
+
+def match_expression(query: str) -> str:
+    """An FTS5 expression for what a reader types: words (all must appear), "a phrase",
+    prefix* , `OR` between two terms, -word to leave out. Anything else is literal text, so no
+    input is an FTS5 syntax error."""
+    groups: list[list[str]] = []
+    excluded: list[str] = []
+    join_next = False
+    for match in _QUERY_PART.finditer(query):
+        negated, phrase, word = match.group(1), match.group(2), match.group(3)
+        if word == "OR":
+            join_next = bool(groups)
+            continue
+        if word is not None:
+            negated = "-" if word.startswith("-") and len(word) > 1 else ""
+            phrase = word[1:] if negated else word
+        prefix = phrase.endswith("*")
+        words = tokens(fold_plain(phrase))
+        if not words:
+            continue
+        term = '"' + " ".join(words) + '"' + ("*" if prefix else "")
+        if negated:
+            excluded.append(term)
+        elif join_next:
+            groups[-1].append(term)
+        else:
+            groups.append([term])
+        join_next = False
+    if not groups:
+        raise QueryError(
+            "nothing to search for: give at least one word that is not left out with -"
+            if excluded
+            else "nothing to search for: the query has no letters or digits"
+        )
+    wanted = " AND ".join(
+        group[0] if len(group) == 1 else "(" + " OR ".join(group) + ")" for group in groups
+    )
+    return wanted + "".join(f" NOT {term}" for term in excluded)
+
+
+def query_words(query: str) -> list[str]:
+    """The folded words a query looks for (not those it leaves out), for highlighting."""
+    found: list[str] = []
+    for match in _QUERY_PART.finditer(query):
+        text = match.group(2) if match.group(2) is not None else match.group(3)
+        if match.group(1) or text == "OR" or (text.startswith("-") and len(text) > 1):
+            continue
+        found.extend(tokens(fold_plain(text.rstrip("*"))))
+    return found
+
+
+class SearchFilters(BaseModel):
+    """What the archive's search, its API and its exports filter on (all optional)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    q: str = Field(default="", max_length=500)
+    start: date | None = Field(default=None, alias="from")  # UTC days, inclusive
+    end: date | None = Field(default=None, alias="to")
+    region: str | None = Field(default=None, pattern=r"^[A-Z]{2}[0-9A-Z]{0,10}$")
+    category: str | None = Field(default=None, pattern=r"^[a-z_]{2,40}$")
+    severity: int | None = Field(default=None, ge=0, le=4)  # at least
+    lang: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")
+    source: str | None = Field(default=None, max_length=200)
+    risk: bool = False  # only items that matter for staff safety
+    sort: Literal["newest", "relevance"] = "newest"
+    before: int | None = Field(default=None, ge=0)  # newest: continue below this key
+    offset: int = Field(default=0, ge=0, le=10_000)  # relevance: skip this many
+
+    @model_validator(mode="after")
+    def _sensible(self) -> SearchFilters:
+        if self.start and self.end and self.end < self.start:
+            raise ValueError("the end date is before the start date")
+        if self.sort == "relevance" and not self.q.strip():
+            raise ValueError("sorting by relevance needs words to search for")
+        return self
+
+    def key_range(self) -> tuple[int, int]:
+        """The index keys the dates and the cursor allow, inclusive."""
+        low = time_key(datetime.combine(self.start, time(), UTC)) if self.start else 0
+        high = (
+            time_key(datetime.combine(self.end + timedelta(days=1), time(), UTC)) - 1
+            if self.end
+            else 2**63 - 1
+        )
+        if self.before is not None:
+            high = min(high, self.before - 1)
+        return low, high
+
+    def as_params(self, **changes: object) -> dict[str, str]:
+        """The filters as query parameters (for links to the next page, feeds, exports)."""
+        values = self.model_dump(by_alias=True, exclude_defaults=True) | changes
+        return {
+            name: str(value).lower() if isinstance(value, bool) else str(value)
+            for name, value in values.items()
+            if value not in (None, "", False)
+        }

@@ -1,0 +1,1 @@
+"""The web archive: every digest and story, searchable, served or exported as static files."""

@@ -1,0 +1,248 @@
+"""The archive as an ASGI application (Starlette): pages, the JSON API, Atom, CSV and GeoJSON.
+
+Every handler is a plain function, which Starlette runs in its thread pool: each thread reads
+through its own read-only SQLite connection.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from digest.errors import StorageError
+from digest.storage.reader import Found
+from digest.storage.search import QueryError, SearchFilters
+from digest.story_report import story_json
+from digest.types import StoryView
+from digest.web import formats, pages
+from digest.web.security import Access, Guard
+from digest.web.site import Links, Site
+
+LINKS = Links()
+EXPORT_LIMIT = 5000
+API_LIMIT = 500
+
+
+class BadRequest(Exception):
+    """A request whose parameters say what is wrong with them."""
+
+
+def filters_of(request: Request) -> SearchFilters:
+    values = {k: v for k, v in request.query_params.items() if v.strip()}
+    try:
+        return SearchFilters.model_validate(values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'query'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise BadRequest(problems) from None
+
+
+def limit_of(request: Request, default: int, most: int) -> int:
+    raw = request.query_params.get("limit", "")
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= most:
+        raise BadRequest(f"limit: a whole number from 1 to {most}")
+    return int(raw)
+
+
+def base_url(site: Site, request: Request) -> str:
+    return site.base_url or str(request.base_url)
+
+
+def stylesheet(site: Site) -> str:
+    email = site.env.get_template("_style.css.j2").render()
+    web = site.env.loader.get_source(site.env, "web/archive.css")[0] if site.env.loader else ""
+    return f"{email}\n{web}"
+
+
+def create_app(site: Site, access: Access | None = None) -> Guard:
+    css = stylesheet(site)
+
+    def page(html: str | None, what: str = "page") -> Response:
+        if html is None:
+            return not_found(what)
+        return HTMLResponse(html)
+
+    def not_found(what: str) -> Response:
+        html = site.render(
+            "web/error.html.j2", LINKS, title="Not found", message=f"No such {what}."
+        )
+        return HTMLResponse(html, status_code=404)
+
+    def index(request: Request) -> Response:
+        return page(pages.index_page(site, LINKS))
+
+    def digest(request: Request) -> Response:
+        profile, day = request.path_params["profile"], request.path_params["day"]
+        return page(pages.digest_page(site, LINKS, profile, day), "digest")
+
+    def email(request: Request) -> Response:
+        record = site.reader.digest(request.path_params["profile"], request.path_params["day"])
+        if record is None:
+            return not_found("digest")
+        return HTMLResponse(record.html)
+
+    def story(request: Request) -> Response:
+        return page(pages.story_page(site, LINKS, request.path_params["story"]), "story")
+
+    def search(request: Request) -> Response:
+        view = "stories" if request.query_params.get("view") == "stories" else "items"
+        results = pages.search_results(site, filters_of(request), view)
+        return HTMLResponse(pages.search_page(site, LINKS, results, view))
+
+    def overview(request: Request) -> Response:
+        params = request.query_params
+        try:
+            last = date.fromisoformat(params["until"]) if params.get("until") else None
+            days = int(params.get("days") or pages.OVERVIEW_DAYS)
+        except ValueError:
+            raise BadRequest("until: a date YYYY-MM-DD; days: a whole number") from None
+        if not 1 <= days <= 366:
+            raise BadRequest("days: from 1 to 366")
+        last = last or datetime.now(UTC).date()
+        return HTMLResponse(pages.overview_page(site, LINKS, last, days))
+
+    def static_css(request: Request) -> Response:
+        return Response(css, media_type="text/css")
+
+    def found(request: Request, limit: int) -> Found:
+        try:
+            return site.reader.search(filters_of(request), limit)
+        except QueryError as exc:
+            raise BadRequest(str(exc)) from None
+
+    def next_url(request: Request, result: Found) -> str | None:
+        if result.next_before is not None:
+            return str(request.url.include_query_params(before=result.next_before))
+        if result.next_offset is not None:
+            return str(request.url.include_query_params(offset=result.next_offset))
+        return None
+
+    def api_items(request: Request) -> Response:
+        result = found(request, limit_of(request, site.page_size, API_LIMIT))
+        return JSONResponse(
+            {
+                "items": [formats.item_json(h) for h in result.hits],
+                "next": next_url(request, result),
+            }
+        )
+
+    def api_stories(request: Request) -> Response:
+        try:
+            ids, before = site.reader.search_stories(
+                filters_of(request), limit_of(request, site.page_size, API_LIMIT)
+            )
+        except QueryError as exc:
+            raise BadRequest(str(exc)) from None
+        return JSONResponse(
+            {
+                "stories": [story_json(view) for view in pages.story_views(site, ids)],
+                "next": str(request.url.include_query_params(before=before)) if before else None,
+            }
+        )
+
+    def api_story(request: Request) -> Response:
+        story_id = request.path_params["story"]
+        stored = site.reader.stories([story_id])
+        if not stored:
+            return JSONResponse({"error": "no such story"}, status_code=404)
+        data = story_json(StoryView(stored[0][0], tuple(stored[0][1])))
+        data["digests"] = [
+            {"profile": p, "day": d} for p, d in site.reader.digests_with_story(story_id)
+        ]
+        return JSONResponse(data)
+
+    def api_digests(request: Request) -> Response:
+        base = base_url(site, request)
+        return JSONResponse(
+            {
+                "digests": [
+                    {
+                        "profile": r.profile,
+                        "day": r.day,
+                        "subject": r.subject,
+                        "built_at": r.built_at.isoformat(),
+                        "stories": r.story_count,
+                        "url": f"{base}digests/{r.profile}/{r.day}",
+                    }
+                    for r in site.reader.digests()
+                ]
+            }
+        )
+
+    def search_atom(request: Request) -> Response:
+        result = found(request, site.page_size)
+        title = f"digest search: {request.query_params.get('q', '') or 'all reports'}"
+        body = formats.items_atom(result.hits, title, str(request.url), base_url(site, request))
+        return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+    def search_csv(request: Request) -> Response:
+        result = found(request, limit_of(request, EXPORT_LIMIT, EXPORT_LIMIT))
+        return Response(
+            formats.items_csv(result.hits),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": 'attachment; filename="digest-search.csv"'},
+        )
+
+    def search_geojson(request: Request) -> Response:
+        result = found(request, limit_of(request, EXPORT_LIMIT, EXPORT_LIMIT))
+        return Response(
+            json.dumps(formats.items_geojson(result.hits), ensure_ascii=False),
+            media_type="application/geo+json",
+            headers={"content-disposition": 'attachment; filename="digest-search.geojson"'},
+        )
+
+    def digests_atom(request: Request) -> Response:
+        records = site.reader.digests()[:100]
+        body = formats.digests_atom(records, str(request.url), base_url(site, request))
+        return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+    def wants_json(request: Request) -> bool:
+        path = request.url.path
+        return path.startswith("/api/") or path.endswith((".geojson", ".csv", ".atom"))
+
+    async def bad_request(request: Request, exc: Exception) -> Response:
+        if wants_json(request):
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        html = site.render("web/error.html.j2", LINKS, title="Bad request", message=str(exc))
+        return HTMLResponse(html, status_code=400)
+
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        message = f"The archive's database cannot be read: {exc}"
+        if wants_json(request):
+            return JSONResponse({"error": message}, status_code=503)
+        return Response(message, status_code=503, media_type="text/plain; charset=utf-8")
+
+    routes: list[tuple[str, Callable[[Request], Any]]] = [
+        ("/", index),
+        ("/digests/{profile}/{day}", digest),
+        ("/digests/{profile}/{day}/email", email),
+        ("/stories/{story}", story),
+        ("/search", search),
+        ("/search.atom", search_atom),
+        ("/search.csv", search_csv),
+        ("/search.geojson", search_geojson),
+        ("/overview", overview),
+        ("/digests.atom", digests_atom),
+        ("/static/archive.css", static_css),
+        ("/api/items", api_items),
+        ("/api/stories", api_stories),
+        ("/api/stories/{story}", api_story),
+        ("/api/digests", api_digests),
+    ]
+    app = Starlette(
+        routes=[Route(path, handler, methods=["GET", "HEAD"]) for path, handler in routes],
+        exception_handlers={BadRequest: bad_request, StorageError: unavailable},
+    )
+    return Guard(app, access or Access())

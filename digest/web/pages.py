@@ -1,0 +1,171 @@
+"""The archive's pages as HTML, the same whether served or exported."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import groupby
+
+from digest import briefing
+from digest.render import Snippet
+from digest.storage.base import DigestRecord
+from digest.storage.reader import Found
+from digest.storage.search import QueryError, SearchFilters, query_words, tokens
+from digest.text import fold
+from digest.types import StoryView
+from digest.web import chart
+from digest.web.site import Links, Site
+
+SNIPPET_CHARS = 240
+OVERVIEW_DAYS = 28
+
+
+@dataclass(frozen=True, slots=True)
+class Month:
+    year: int
+    month: int
+    weeks: tuple[tuple[tuple[int, DigestRecord | None] | None, ...], ...]
+
+    @property
+    def title(self) -> str:
+        return f"{calendar.month_name[self.month]} {self.year}"
+
+
+def months(records: list[DigestRecord]) -> list[Month]:
+    """Calendar months (newest first) holding a profile's digests, as weeks Monday to Sunday."""
+    by_day = {r.day: r for r in records}
+    found = sorted({(int(r.day[:4]), int(r.day[5:7])) for r in records}, reverse=True)
+    result = []
+    for year, month in found:
+        weeks = tuple(
+            tuple(
+                (day, by_day.get(f"{year:04d}-{month:02d}-{day:02d}")) if day else None
+                for day in week
+            )
+            for week in calendar.Calendar().monthdayscalendar(year, month)
+        )
+        result.append(Month(year, month, weeks))
+    return result
+
+
+def index_page(site: Site, links: Links) -> str:
+    records = sorted(site.reader.digests(), key=lambda r: (r.profile, r.day))
+    profiles = [(name, months(list(rs))) for name, rs in groupby(records, key=lambda r: r.profile)]
+    latest = sorted(records, key=lambda r: (r.day, r.profile), reverse=True)[:10]
+    return site.render("web/index.html.j2", links, profiles=profiles, latest=latest)
+
+
+def story_views(site: Site, ids: list[str], since: datetime | None = None) -> tuple[StoryView, ...]:
+    """The stored stories of these ids, in this order (`since`: the reader's window start)."""
+    found = {story.id: (story, items) for story, items in site.reader.stories(ids)}
+    return tuple(StoryView(found[i][0], tuple(found[i][1]), None, since) for i in ids if i in found)
+
+
+def digest_page(site: Site, links: Links, profile: str, day: str) -> str | None:
+    record = site.reader.digest(profile, day)
+    if record is None:
+        return None
+    views = story_views(site, site.reader.digest_story_ids(record.id), record.window_start)
+    early = [v for v in views if briefing.is_warning(v)]
+    places = briefing.group_by_place([v for v in views if not briefing.is_warning(v)])
+    return site.render("web/digest.html.j2", links, record=record, early=early, governorates=places)
+
+
+def story_page(site: Site, links: Links, story_id: str) -> str | None:
+    found = site.reader.stories([story_id])
+    if not found:
+        return None
+    story, items = found[0]
+    view = StoryView(story, tuple(items))
+    timeline = sorted(view.items, key=lambda e: (e.item.published, e.item.id))
+    reasons = {m.item_id: m.reason for m in story.members}
+    points = {
+        (loc.lat, loc.lon): loc
+        for entry in timeline
+        for loc in entry.assessment.locations
+        if loc.lat is not None and loc.lon is not None
+    }
+    return site.render(
+        "web/story.html.j2",
+        links,
+        view=view,
+        timeline=timeline,
+        reasons=reasons,
+        points=list(points.values()),
+        digests=site.reader.digests_with_story(story_id),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Results:
+    filters: SearchFilters
+    asked: bool  # a search was made (not the empty form)
+    found: Found | None
+    views: tuple[StoryView, ...]
+    next_before: int | None
+    error: str | None
+
+
+def search_results(site: Site, filters: SearchFilters, view: str) -> Results:
+    """Items (or, with view="stories", their stories) matching the filters."""
+    if not (filters.q.strip() or filters.model_fields_set - {"q"}):
+        return Results(filters, False, None, (), None, None)
+    try:
+        if view == "stories":
+            ids, next_before = site.reader.search_stories(filters, site.page_size)
+            return Results(filters, True, None, story_views(site, ids), next_before, None)
+        hits = site.reader.search(filters, site.page_size)
+        return Results(filters, True, hits, (), hits.next_before, None)
+    except QueryError as exc:
+        return Results(filters, False, None, (), None, str(exc))
+
+
+def search_page(site: Site, links: Links, results: Results, view: str) -> str:
+    words = query_words(results.filters.q)
+    snippets = {
+        hit.key: highlight(hit.item.text or hit.item.title, words)
+        for hit in (results.found.hits if results.found else ())
+    }
+    return site.render(
+        "web/search.html.j2",
+        links,
+        results=results,
+        filters=results.filters,
+        view=view,
+        snippets=snippets,
+        sources=site.reader.source_names(),
+    )
+
+
+def highlight(text: str, words: list[str]) -> Snippet:
+    """About SNIPPET_CHARS of the text around the first word searched for, that word apart."""
+    folded = fold(text)
+    wanted = set(words)
+    position = 0
+    for token in tokens(folded.text):
+        start = folded.text.find(token, position)
+        position = start + len(token)
+        if token in wanted or any(
+            token.startswith(w) or token.endswith(w) for w in wanted if len(w) > 2
+        ):
+            begin, end = folded.original_span(start, position)
+            room = max(20, (SNIPPET_CHARS - (end - begin)) // 2)
+            before, after = text[max(0, begin - room) : begin], text[end : end + room]
+            return Snippet(
+                ("…" if begin > room else "") + before,
+                text[begin:end],
+                after + ("…" if end + room < len(text) else ""),
+            )
+    short = text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + "…"
+    return Snippet(short, "", "")
+
+
+def overview_page(site: Site, links: Links, last: date, days: int = OVERVIEW_DAYS) -> str:
+    """Incidents per governorate in the `days` days up to `last`."""
+    first = last - timedelta(days=days - 1)
+    rows = site.reader.incidents_per_day(
+        datetime.combine(first, time(), UTC), datetime.combine(last + timedelta(1), time(), UTC)
+    )
+    data = chart.overview(rows, first, last, site.region_names)
+    return site.render("web/overview.html.j2", links, chart=data, svg=chart.svg(data))

@@ -1,0 +1,138 @@
+"""What every archive page needs: the database (one read-only connection per thread), the
+templates, the regions and categories the filters offer, and links that work both served and
+exported as static files."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from jinja2 import Environment
+
+from digest.render import reader_context
+from digest.signals.categories import LABELS
+from digest.signals.gazetteer import Gazetteer
+from digest.storage.reader import ArchiveReader
+
+COUNTRY_NAMES = {
+    "LB": "Lebanon",
+    "SY": "Syria",
+    "IL": "Israel",
+    "PS": "Palestine",
+    "JO": "Jordan",
+    "IQ": "Iraq",
+    "CY": "Cyprus",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    code: str
+    name: str
+    depth: int  # 0 country, 1 governorate, 2 district
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """URLs of the archive's pages. Served: absolute from `root` ("/"). Exported: relative to
+    the page's folder ("../"), with ".html" files."""
+
+    root: str = "/"
+    static_site: bool = False
+
+    def _page(self, path: str) -> str:
+        return f"{self.root}{path}{'.html' if self.static_site else ''}"
+
+    def index(self) -> str:
+        return f"{self.root}index.html" if self.static_site else self.root
+
+    def digest(self, profile: str, day: str) -> str:
+        return self._page(f"digests/{quote(profile, safe='')}/{day}")
+
+    def email(self, profile: str, day: str) -> str:
+        return self._page(f"digests/{quote(profile, safe='')}/{day}/email")
+
+    def story(self, story_id: str) -> str:
+        return self._page(f"stories/{quote(story_id, safe='')}")
+
+    def overview(self) -> str:
+        return self._page("overview")
+
+    def search(self, params: dict[str, str] | None = None, fmt: str = "") -> str:
+        query = f"?{urlencode(params)}" if params else ""
+        return f"{self.root}search{fmt}{query}"
+
+    def static(self, name: str) -> str:
+        return f"{self.root}static/{name}"
+
+    def digests_feed(self) -> str:
+        return f"{self.root}digests.atom"
+
+
+def regions(gazetteer: Gazetteer) -> list[Region]:
+    """The filter's region tree: each country, Lebanon's governorates and districts under it."""
+    units = sorted(
+        (p for p in gazetteer.by_pcode.values() if p.country == "LB"),
+        key=lambda p: p.admin2_pcode or p.admin1_pcode or "",
+    )
+    tree = [Region("LB", COUNTRY_NAMES["LB"], 0)]
+    for unit in units:
+        if unit.level == "admin1" and unit.admin1_pcode:
+            tree.append(Region(unit.admin1_pcode, unit.name, 1))
+        elif unit.admin2_pcode:
+            tree.append(Region(unit.admin2_pcode, unit.name, 2))
+    tree += [Region(code, name, 0) for code, name in COUNTRY_NAMES.items() if code != "LB"]
+    return tree
+
+
+class Site:
+    def __init__(
+        self,
+        database: Path,
+        env: Environment,
+        gazetteer: Gazetteer,
+        timezone: str = "Asia/Beirut",
+        page_size: int = 50,
+        base_url: str | None = None,
+    ) -> None:
+        self.database = database
+        self.base_url = base_url
+        self.env = env
+        self.timezone = timezone
+        self.page_size = page_size
+        self.regions = regions(gazetteer)
+        self.region_names = {r.code: r.name for r in self.regions}
+        self.categories = sorted(LABELS.items(), key=lambda pair: pair[1])
+        self._local = threading.local()
+        self._opened: list[ArchiveReader] = []
+        self._lock = threading.Lock()
+
+    @property
+    def reader(self) -> ArchiveReader:
+        """This thread's read-only connection, opened on first use."""
+        reader: ArchiveReader | None = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = ArchiveReader(self.database)
+            self._local.reader = reader
+            with self._lock:
+                self._opened.append(reader)
+        return reader
+
+    def close(self) -> None:
+        with self._lock:
+            for reader in self._opened:
+                reader.close()
+            self._opened.clear()
+
+    def render(self, template: str, links: Links, **values: Any) -> str:
+        return self.env.get_template(template).render(
+            **reader_context("en", self.timezone),
+            links=links,
+            regions=self.regions,
+            region_names=self.region_names,
+            categories=self.categories,
+            **values,
+        )
