@@ -499,7 +499,7 @@ def _send(
     # alerts held back by a rule's throttle or quiet hours may be due by now
     dispatch_alerts(storage, config.alerts, environment(), config.smtp, now)
     wanted = outbox.asked_by(config.alerts, profiles)
-    return asyncio.run(outbox.deliver(storage, config.smtp, now, wanted))
+    return asyncio.run(outbox.deliver(storage, config.smtp, now, wanted, config.web.base_url))
 
 
 def cmd_send(args: argparse.Namespace) -> int:
@@ -599,35 +599,30 @@ def cmd_build(args: argparse.Namespace) -> int:
 def _site(config: configuration.DigestConfig) -> Site:
     """The archive over the configured database, migrated first (the archive only reads)."""
     _storage(config).close()
-    return Site(
-        config.storage.database,
-        environment(),
-        Gazetteer.load(),
-        config.web.timezone,
-        config.web.page_size,
-        config.web.base_url,
-    )
+    return Site.configured(config)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from digest.web.app import create_app
-    from digest.web.security import Access
+    from digest.web.app import access_of, create_app
 
-    config = _config(args)
-    token, password = config.web.secrets()
-    if config.web.token_env and not token:
-        raise ConfigError([f"web.token_env: ${config.web.token_env} is not set"])
-    if config.web.password_env and not password:
-        raise ConfigError([f"web.password_env: ${config.web.password_env} is not set"])
-    site = _site(config)
+    path = configuration.locate(args.config)
+    config = configuration.load(path)
+    access = access_of(config)
     host = args.host or config.web.host
     port = args.port or config.web.port
-    app = create_app(site, Access(token, config.web.username, password))
+    options: dict[str, Any] = {"host": host, "port": port, "log_level": "warning"}
+    options |= {"server_header": False, "access_log": False}
     print(f"digest archive on http://{host}:{port}/ (Ctrl-C stops it)", file=sys.stderr)
+    if config.web.workers > 1:
+        _storage(config).close()  # migrated once, before the workers read it
+        os.environ[configuration.ENV_CONFIG] = str(path.resolve())
+        uvicorn.run("digest.web.app:factory", factory=True, workers=config.web.workers, **options)
+        return 0
+    site = _site(config)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+        uvicorn.run(create_app(site, access), **options)
     finally:
         site.close()
     return 0

@@ -256,7 +256,8 @@ class WebConfig(Section):
     # Atom feeds and emails
     base_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+/$")
     timezone: TimeZoneName = "Asia/Beirut"  # of the times pages show
-    page_size: int = Field(default=50, ge=1, le=500)
+    page_size: int = Field(default=25, ge=1, le=500)
+    workers: int = Field(default=1, ge=1, le=64)  # server processes (one per core)
     # access control for private deployments: a bearer token, HTTP basic auth, or both; the
     # secrets come from the environment, never from this file
     token_env: str | None = None

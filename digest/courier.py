@@ -64,7 +64,7 @@ class Courier:
             wanted = outbox.asked_by(self._config.alerts)
             try:
                 self.mails += await outbox.deliver(
-                    self._storage, self._config.smtp, self._now, wanted
+                    self._storage, self._config.smtp, self._now, wanted, self._config.web.base_url
                 )
             except DeliveryError as exc:  # e.g. no password: every pass would fail alike
                 self.problem, self._mail = str(exc), False

@@ -41,7 +41,9 @@ def build_message(
     listed: ListName,
     now: datetime,
     message_id: str | None = None,
+    one_click: str | None = None,
 ) -> EmailMessage:
+    """`one_click`: the recipient's RFC 8058 unsubscribe URL, when the web archive answers it."""
     domain = sender.rsplit("@", 1)[-1]
     message = EmailMessage()
     message["Subject"] = header_text(rendered.subject)
@@ -52,7 +54,10 @@ def build_message(
     name, kind = listed.name, listed.kind
     label = name if kind == "digest" else f"{kind} {name}"
     message["List-Id"] = f"digest {label} <{name}.{kind}.{domain}>"
-    message["List-Unsubscribe"] = f"<mailto:{sender}?subject={quote('unsubscribe ' + label)}>"
+    mailto = f"<mailto:{sender}?subject={quote('unsubscribe ' + label)}>"
+    message["List-Unsubscribe"] = f"{mailto}, <{one_click}>" if one_click else mailto
+    if one_click:
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(rendered.text, subtype="plain", charset="utf-8")
     message.add_alternative(rendered.html, subtype="html", charset="utf-8")

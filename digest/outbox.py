@@ -34,6 +34,7 @@ from digest.mail import ListName, build_message
 from digest.storage import Storage
 from digest.storage.base import Delivery
 from digest.types import Rendered
+from digest.unsubscribe import OneClick
 
 GIVE_UP_AFTER = timedelta(hours=24)  # a message still not accepted a day after it was queued
 FIRST_RETRY = timedelta(minutes=1)  # doubling after each failure
@@ -71,7 +72,7 @@ def _ascii_domain(domain: str) -> str:
         return "digest.invalid"
 
 
-def message_for(delivery: Delivery, sender: str) -> EmailMessage:
+def message_for(delivery: Delivery, sender: str, one_click: OneClick | None = None) -> EmailMessage:
     mail = delivery.mail
     rendered = Rendered(subject=mail.subject, text=mail.text, html=mail.html)
     return build_message(
@@ -81,6 +82,7 @@ def message_for(delivery: Delivery, sender: str) -> EmailMessage:
         ListName(mail.list_name, "alerts" if mail.kind == "alert" else "digest"),
         delivery.created_at,
         message_id=delivery.message_id,
+        one_click=one_click.url(delivery) if one_click else None,
     )
 
 
@@ -121,10 +123,19 @@ async def deliver(
     smtp: SmtpConfig,
     now: datetime,
     wanted: Callable[[Delivery], bool] = lambda delivery: True,
+    archive_url: str | None = None,
 ) -> list[Outcome]:
     """Try every due message of the outbox once (those `wanted`: the configuration's profiles
-    and recipients)."""
-    due = [delivery for delivery in storage.due_deliveries(now) if wanted(delivery)]
+    and recipients; never to someone who unsubscribed). With the archive's `archive_url`, each
+    message carries its recipient's one-click unsubscribe link."""
+    gone = storage.unsubscribed()
+    due = [
+        delivery
+        for delivery in storage.due_deliveries(now)
+        if wanted(delivery)
+        and (delivery.mail.kind, delivery.mail.list_name, delivery.recipient.lower()) not in gone
+    ]
+    one_click = OneClick(archive_url, storage.secret("unsubscribe")) if archive_url else None
     outcomes: list[Outcome] = []
     client: aiosmtplib.SMTP | None = None
     try:
@@ -142,7 +153,9 @@ async def deliver(
                     for waiting in due[position:]:
                         outcomes.append(_record(storage, waiting, False, reply, now))
                     break
-            outcome, usable = await _send_one(client, storage, delivery, smtp.from_addr, now)
+            outcome, usable = await _send_one(
+                client, storage, delivery, smtp.from_addr, now, one_click
+            )
             outcomes.append(outcome)
             if not usable:
                 await _close(client)
@@ -186,10 +199,15 @@ def _tls_context(smtp: SmtpConfig) -> ssl.SSLContext:
 
 
 async def _send_one(
-    client: aiosmtplib.SMTP, storage: Storage, delivery: Delivery, sender: str, now: datetime
+    client: aiosmtplib.SMTP,
+    storage: Storage,
+    delivery: Delivery,
+    sender: str,
+    now: datetime,
+    one_click: OneClick | None,
 ) -> tuple[Outcome, bool]:
     """Send one message; the outcome, and whether the connection can carry the next one."""
-    message = message_for(delivery, sender)
+    message = message_for(delivery, sender, one_click)
     try:
         refused, reply = await client.send_message(
             message, sender=sender, recipients=[delivery.recipient], timeout=DATA_TIMEOUT_S

@@ -61,9 +61,9 @@ def test_demo_writes_digest_eml_and_archive_offline(tmp_path: Path) -> None:
         "index.html",
     }
     out = tmp_path / "out"
-    assert (out / "archive" / "beirut-office" / "2026-03-24.html").is_file()
+    assert (out / "archive" / "digests" / "beirut-office" / "2026-03-24.html").is_file()
     index = (out / "archive" / "index.html").read_text()
-    assert "beirut-office/2026-03-24.html" in index
+    assert 'href="digests/beirut-office/2026-03-24.html"' in index
     text = (out / "digest-beirut-office-2026-03-24.txt").read_text()
     assert "EARLY WARNING" in text and "Aitaroun" in text
     html = (out / "digest-beirut-office-2026-03-24.html").read_text()
@@ -117,7 +117,7 @@ def test_check_refuses_unknown_region_codes(tmp_path: Path) -> None:
 def test_user_errors_exit_2(tmp_path: Path) -> None:
     assert digest("--config", "absent.toml", "check", cwd=tmp_path).returncode == 2
     assert digest("no-such-verb", cwd=tmp_path).returncode == 2
-    not_yet = digest("serve", cwd=tmp_path)
+    not_yet = digest("run", cwd=tmp_path)
     assert not_yet.returncode == 2 and "not built yet" in not_yet.stderr
     missing = digest("sources", "import", "nothere.opml", cwd=tmp_path)
     assert missing.returncode == 2 and "cannot read nothere.opml" in missing.stderr

@@ -241,10 +241,11 @@ MIGRATIONS: dict[int, str] = {
     );
     -- every P-code (country, governorate, district) of every place an item reports
     CREATE TABLE search_places (
-        code TEXT NOT NULL,
         key INTEGER NOT NULL,
-        PRIMARY KEY (code, key)
+        code TEXT NOT NULL,
+        PRIMARY KEY (key, code)
     ) WITHOUT ROWID;
+    CREATE INDEX search_places_code ON search_places(code, key);
     -- which stories each digest carried, in the order it showed them
     CREATE TABLE digest_stories (
         digest_id INTEGER NOT NULL REFERENCES digests(id) ON DELETE CASCADE,
@@ -254,6 +255,22 @@ MIGRATIONS: dict[int, str] = {
     );
     CREATE INDEX digest_stories_story ON digest_stories(story_id);
     CREATE INDEX stories_first_seen ON stories(first_seen);
+    """,
+    9: """
+    -- One-click unsubscribe (RFC 8058): who asked to receive a list no more, and the key that
+    -- signs the links in the emails.
+    CREATE TABLE unsubscribed (
+        kind TEXT NOT NULL,            -- digest | alert
+        list_name TEXT NOT NULL,       -- the profile, or the alert rule
+        recipient TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (kind, list_name, recipient)
+    );
+    CREATE TABLE secrets (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    INSERT INTO secrets (name, value) VALUES ('unsubscribe', lower(hex(randomblob(32))));
     """,
 }
 

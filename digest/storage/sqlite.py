@@ -41,6 +41,9 @@ from digest.types import (
     StoryMember,
 )
 
+# a reader maps the file into memory instead of copying pages into its own cache
+READ_MMAP_BYTES = 1 << 30
+
 
 def iso(moment: datetime) -> str:
     """UTC ISO 8601 with a Z, sortable as text."""
@@ -117,6 +120,7 @@ class SqliteStorage:
             self._db.execute("PRAGMA busy_timeout = 10000")
             if read_only:
                 self._db.execute("PRAGMA query_only = ON")
+                self._db.execute(f"PRAGMA mmap_size = {READ_MMAP_BYTES}")
                 self._check_version()
             else:
                 self._db.execute("PRAGMA journal_mode = WAL")
@@ -815,6 +819,22 @@ class SqliteStorage:
                 )
                 added += cursor.rowcount
         return added
+
+    def unsubscribe(self, kind: str, list_name: str, recipient: str, now: datetime) -> None:
+        with self._transaction() as db:
+            db.execute(
+                """INSERT INTO unsubscribed (kind, list_name, recipient, at) VALUES (?, ?, ?, ?)
+                   ON CONFLICT DO NOTHING""",
+                (kind, list_name, recipient.lower(), iso(now)),
+            )
+
+    def unsubscribed(self) -> set[tuple[str, str, str]]:
+        """(kind, list name, recipient in lower case) of everyone who unsubscribed."""
+        rows = self._query("SELECT kind, list_name, recipient FROM unsubscribed")
+        return {(row[0], row[1], row[2]) for row in rows}
+
+    def secret(self, name: str) -> str:
+        return str(self._query("SELECT value FROM secrets WHERE name = ?", (name,))[0][0])
 
     def deliveries(self, digest_id: int) -> list[Delivery]:
         return self._deliveries("d.digest_id = ?", (digest_id,))

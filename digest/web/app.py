@@ -17,11 +17,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from digest.errors import StorageError
+from digest import config as configuration
+from digest.errors import ConfigError, StorageError
 from digest.storage.reader import Found
 from digest.storage.search import QueryError, SearchFilters
+from digest.storage.sqlite import SqliteStorage
 from digest.story_report import story_json
 from digest.types import StoryView
+from digest.unsubscribe import valid
 from digest.web import formats, pages
 from digest.web.security import Access, Guard
 from digest.web.site import Links, Site
@@ -208,6 +211,32 @@ def create_app(site: Site, access: Access | None = None) -> Guard:
         body = formats.digests_atom(records, str(request.url), base_url(site, request))
         return Response(body, media_type="application/atom+xml; charset=utf-8")
 
+    def unsubscribe(request: Request) -> Response:
+        """RFC 8058: a mail client POSTs to the link to unsubscribe in one click; a GET (a
+        person, or a link scanner) only asks for confirmation."""
+        params = request.query_params
+        kind, name, to = params.get("kind", ""), params.get("list", ""), params.get("to", "")
+        key = site.reader.secret("unsubscribe")
+        if kind not in ("digest", "alert") or not valid(key, kind, name, to, params.get("sig", "")):
+            raise BadRequest("this unsubscribe link is not valid (was it cut short?)")
+        what = f"the {name} digest" if kind == "digest" else f"the alerts of rule {name}"
+        done = request.method == "POST"
+        if done:
+            storage = SqliteStorage(site.database)
+            try:
+                storage.unsubscribe(kind, name, to, datetime.now(UTC))
+            finally:
+                storage.close()
+        html = site.render(
+            "web/unsubscribe.html.j2",
+            LINKS,
+            done=done,
+            what=what,
+            recipient=to,
+            action=f"{request.url.path}?{request.url.query}",
+        )
+        return HTMLResponse(html)
+
     def wants_json(request: Request) -> bool:
         path = request.url.path
         return path.startswith("/api/") or path.endswith((".geojson", ".csv", ".atom"))
@@ -242,7 +271,29 @@ def create_app(site: Site, access: Access | None = None) -> Guard:
         ("/api/digests", api_digests),
     ]
     app = Starlette(
-        routes=[Route(path, handler, methods=["GET", "HEAD"]) for path, handler in routes],
+        routes=[
+            *(Route(path, handler, methods=["GET", "HEAD"]) for path, handler in routes),
+            Route("/unsubscribe", unsubscribe, methods=["GET", "HEAD", "POST"]),
+        ],
         exception_handlers={BadRequest: bad_request, StorageError: unavailable},
     )
     return Guard(app, access or Access())
+
+
+def access_of(config: configuration.DigestConfig) -> Access:
+    """Access control as configured, its secrets read from the environment: a secret named in
+    the config but missing from the environment is an error, never an open archive."""
+    web = config.web
+    token, password = web.secrets()
+    if web.token_env and not token:
+        raise ConfigError([f"web.token_env: ${web.token_env} is not set"])
+    if web.password_env and not password:
+        raise ConfigError([f"web.password_env: ${web.password_env} is not set"])
+    return Access(token, web.username, password)
+
+
+def factory() -> Guard:
+    """The app for each of uvicorn's worker processes (`[web] workers` above 1), configured from
+    $DIGEST_CONFIG, which `digest serve` sets."""
+    config = configuration.load(configuration.locate(None))
+    return create_app(Site.configured(config), access_of(config))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import groupby
@@ -11,13 +12,14 @@ from digest import briefing
 from digest.render import Snippet
 from digest.storage.base import DigestRecord
 from digest.storage.reader import Found
-from digest.storage.search import QueryError, SearchFilters, query_words, tokens
-from digest.text import fold
+from digest.storage.search import QueryError, SearchFilters, query_words
+from digest.text import fold, word_end
 from digest.types import StoryView
 from digest.web import chart
 from digest.web.site import Links, Site
 
 SNIPPET_CHARS = 240
+SEARCHED_CHARS = 3000
 OVERVIEW_DAYS = 28
 
 
@@ -139,26 +141,25 @@ def search_page(site: Site, links: Links, results: Results, view: str) -> str:
 
 
 def highlight(text: str, words: list[str]) -> Snippet:
-    """About SNIPPET_CHARS of the text around the first word searched for, that word apart."""
+    """About SNIPPET_CHARS of the text around the first word holding a word searched for (so
+    "بغارة" for "غارة", "evacuation" for "evacuat*"), that word apart."""
     folded = fold(text)
-    wanted = set(words)
-    position = 0
-    for token in tokens(folded.text):
-        start = folded.text.find(token, position)
-        position = start + len(token)
-        if token in wanted or any(
-            token.startswith(w) or token.endswith(w) for w in wanted if len(w) > 2
-        ):
-            begin, end = folded.original_span(start, position)
-            room = max(20, (SNIPPET_CHARS - (end - begin)) // 2)
-            before, after = text[max(0, begin - room) : begin], text[end : end + room]
-            return Snippet(
-                ("…" if begin > room else "") + before,
-                text[begin:end],
-                after + ("…" if end + room < len(text) else ""),
-            )
-    short = text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + "…"
-    return Snippet(short, "", "")
+    pattern = "|".join(re.escape(word) for word in sorted(set(words), key=len, reverse=True))
+    found = re.search(pattern, folded.text) if pattern else None
+    if found is None:
+        short = text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + "…" if len(text) > SNIPPET_CHARS else text
+        return Snippet(short, "", "")
+    start, end = found.start(), found.end()
+    while start > 0 and folded.text[start - 1].isalnum():
+        start -= 1
+    end = word_end(folded.text, end)
+    begin, end = folded.original_span(start, end)
+    room = max(20, (SNIPPET_CHARS - (end - begin)) // 2)
+    return Snippet(
+        ("…" if begin > room else "") + text[max(0, begin - room) : begin],
+        text[begin:end],
+        text[end : end + room] + ("…" if end + room < len(text) else ""),
+    )
 
 
 def overview_page(site: Site, links: Links, last: date, days: int = OVERVIEW_DAYS) -> str:

@@ -12,7 +12,8 @@ from urllib.parse import quote, urlencode
 
 from jinja2 import Environment
 
-from digest.render import reader_context
+from digest.config import DigestConfig
+from digest.render import environment, reader_context
 from digest.signals.categories import LABELS
 from digest.signals.gazetteer import Gazetteer
 from digest.storage.reader import ArchiveReader
@@ -95,7 +96,7 @@ class Site:
         env: Environment,
         gazetteer: Gazetteer,
         timezone: str = "Asia/Beirut",
-        page_size: int = 50,
+        page_size: int = 25,
         base_url: str | None = None,
     ) -> None:
         self.database = database
@@ -109,6 +110,18 @@ class Site:
         self._local = threading.local()
         self._opened: list[ArchiveReader] = []
         self._lock = threading.Lock()
+
+    @classmethod
+    def configured(cls, config: DigestConfig) -> Site:
+        web = config.web
+        return cls(
+            config.storage.database,
+            environment(),
+            Gazetteer.load(),
+            web.timezone,
+            web.page_size,
+            web.base_url,
+        )
 
     @property
     def reader(self) -> ArchiveReader:
