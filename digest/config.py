@@ -256,6 +256,7 @@ class WebConfig(Section):
     # Atom feeds and emails
     base_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+/$")
     timezone: TimeZoneName = "Asia/Beirut"  # of the times pages show
+    language: Literal["en", "fr", "ar"] = "en"  # headlines from reports in it, where there are
     page_size: int = Field(default=25, ge=1, le=500)
     workers: int = Field(default=1, ge=1, le=64)  # server processes (one per core)
     # access control for private deployments: a bearer token, HTTP basic auth, or both; the

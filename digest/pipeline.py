@@ -230,6 +230,7 @@ def build_digest(
         rendered.html,
         rendered.text,
         [view.story.id for view in digest.views],
+        profile.language,
     )
     return digest, rendered
 

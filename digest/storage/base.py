@@ -67,6 +67,7 @@ class DigestRecord:
     html: str
     text: str
     story_count: int
+    language: str = "en"  # of its headings and headlines
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +233,7 @@ class Storage(Protocol):
         html: str,
         text: str,
         story_ids: Sequence[str],
+        language: str = "en",
     ) -> int: ...
     def digests(self) -> list[DigestRecord]: ...
     def digest(self, profile: str, day: str) -> DigestRecord | None: ...

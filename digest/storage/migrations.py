@@ -254,6 +254,8 @@ MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (digest_id, position)
     );
     CREATE INDEX digest_stories_story ON digest_stories(story_id);
+    -- the language the digest was written in: the archive headlines its stories the same way
+    ALTER TABLE digests ADD COLUMN language TEXT NOT NULL DEFAULT 'en';
     CREATE INDEX stories_first_seen ON stories(first_seen);
     """,
     9: """

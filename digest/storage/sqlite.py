@@ -83,6 +83,7 @@ def _digest(row: sqlite3.Row) -> DigestRecord:
         html=row["html"],
         text=row["text"],
         story_count=row["story_count"],
+        language=row["language"],
     )
 
 
@@ -750,16 +751,17 @@ class SqliteStorage:
         html: str,
         text: str,
         story_ids: Sequence[str],
+        language: str = "en",
     ) -> int:
         """Save a day's digest and the stories it shows, in order, unless it is already queued."""
         with self._transaction() as db:
             saved = db.execute(
                 """INSERT INTO digests (profile, day, window_start, window_end, built_at, subject,
-                       html, text, story_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                       html, text, story_count, language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT(profile, day) DO UPDATE SET window_start = excluded.window_start,
                        window_end = excluded.window_end, built_at = excluded.built_at,
                        subject = excluded.subject, html = excluded.html, text = excluded.text,
-                       story_count = excluded.story_count
+                       story_count = excluded.story_count, language = excluded.language
                    WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.digest_id = digests.id)""",
                 (
                     profile,
@@ -771,6 +773,7 @@ class SqliteStorage:
                     html,
                     text,
                     len(story_ids),
+                    language,
                 ),
             ).rowcount
             row = db.execute(

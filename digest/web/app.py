@@ -160,7 +160,7 @@ def create_app(site: Site, access: Access | None = None) -> Guard:
         stored = site.reader.stories([story_id])
         if not stored:
             return JSONResponse({"error": "no such story"}, status_code=404)
-        data = story_json(StoryView(stored[0][0], tuple(stored[0][1])))
+        data = story_json(StoryView(stored[0][0], tuple(stored[0][1]), site.language))
         data["digests"] = [
             {"profile": p, "day": d} for p, d in site.reader.digests_with_story(story_id)
         ]

@@ -58,17 +58,25 @@ def index_page(site: Site, links: Links) -> str:
     return site.render("web/index.html.j2", links, profiles=profiles, latest=latest)
 
 
-def story_views(site: Site, ids: list[str], since: datetime | None = None) -> tuple[StoryView, ...]:
-    """The stored stories of these ids, in this order (`since`: the reader's window start)."""
+def story_views(
+    site: Site, ids: list[str], language: str | None = None, since: datetime | None = None
+) -> tuple[StoryView, ...]:
+    """The stored stories of these ids, in this order, headlined in `language` (the archive's
+    by default); `since`: the start of the reader's window."""
     found = {story.id: (story, items) for story, items in site.reader.stories(ids)}
-    return tuple(StoryView(found[i][0], tuple(found[i][1]), None, since) for i in ids if i in found)
+    return tuple(
+        StoryView(found[i][0], tuple(found[i][1]), language or site.language, since)
+        for i in ids
+        if i in found
+    )
 
 
 def digest_page(site: Site, links: Links, profile: str, day: str) -> str | None:
     record = site.reader.digest(profile, day)
     if record is None:
         return None
-    views = story_views(site, site.reader.digest_story_ids(record.id), record.window_start)
+    ids = site.reader.digest_story_ids(record.id)
+    views = story_views(site, ids, record.language, record.window_start)
     early = [v for v in views if briefing.is_warning(v)]
     places = briefing.group_by_place([v for v in views if not briefing.is_warning(v)])
     return site.render("web/digest.html.j2", links, record=record, early=early, governorates=places)
@@ -79,7 +87,7 @@ def story_page(site: Site, links: Links, story_id: str) -> str | None:
     if not found:
         return None
     story, items = found[0]
-    view = StoryView(story, tuple(items))
+    view = StoryView(story, tuple(items), site.language)
     timeline = sorted(view.items, key=lambda e: (e.item.published, e.item.id))
     reasons = {m.item_id: m.reason for m in story.members}
     points = {

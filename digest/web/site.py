@@ -98,9 +98,13 @@ class Site:
         timezone: str = "Asia/Beirut",
         page_size: int = 25,
         base_url: str | None = None,
+        language: str = "en",
     ) -> None:
+        """`language`: where a story has reports in several, its headline is taken from one in
+        this language."""
         self.database = database
         self.base_url = base_url
+        self.language = language
         self.env = env
         self.timezone = timezone
         self.page_size = page_size
@@ -121,6 +125,7 @@ class Site:
             web.timezone,
             web.page_size,
             web.base_url,
+            web.language,
         )
 
     @property
