@@ -89,8 +89,10 @@ QUERIES: list[dict[str, str]] = [
     {"q": "Lebanon", "sort": "relevance"},
     {"q": "Hermel"},
     {"q": "Akkar", "region": "LB7"},
+    {"q": "Nabatiyyeh"},  # a misspelling: no match anywhere
+    {"q": "Qlayaa", "from": "2026-01-01"},
 ]
-PLAIN_WORDS = ["strike", "Baalbek", "UNIFIL", "protest", "hospital"]
+PLAIN_WORDS = ["strike", "Baalbek", "UNIFIL", "protest", "hospital", "Nabatiyyeh", "Qlayaa"]
 
 
 def pool_texts() -> list[tuple[str, str]]:
@@ -325,9 +327,7 @@ def serve(args: argparse.Namespace, workers: int) -> None:
             "API searches": [f"/api/items?{urlencode(p)}" for p in QUERIES],
             "static stylesheet (server ceiling)": ["/static/archive.css"],
         }
-        print(
-            f"\nthroughput (wrk, 2 threads, 16 connections, {args.seconds} s, one uvicorn process):"
-        )
+        print(f"  throughput (wrk, 2 threads, 16 connections, {args.seconds} s):")
         for name, paths in mixes.items():
             rate, note = wrk(port, paths, args.seconds)
             print(f"  {name:<36} {rate:8.0f} requests/s  ({note}; goal 200/s: x{rate / 200:.2f})")

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email import policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -36,6 +37,7 @@ from digest.storage.base import Delivery
 from digest.types import Rendered
 from digest.unsubscribe import OneClick
 
+MAX_LINE = 998  # SMTP's limit on a line (RFC 5321)
 GIVE_UP_AFTER = timedelta(hours=24)  # a message still not accepted a day after it was queued
 FIRST_RETRY = timedelta(minutes=1)  # doubling after each failure
 LONGEST_WAIT = timedelta(hours=1)
@@ -129,12 +131,12 @@ async def deliver(
     and recipients; never to someone who unsubscribed). With the archive's `archive_url`, each
     message carries its recipient's one-click unsubscribe link."""
     gone = storage.unsubscribed()
-    due = [
-        delivery
-        for delivery in storage.due_deliveries(now)
-        if wanted(delivery)
-        and (delivery.mail.kind, delivery.mail.list_name, delivery.recipient.lower()) not in gone
-    ]
+    due = []
+    for delivery in storage.due_deliveries(now):
+        if (delivery.mail.kind, delivery.mail.list_name, delivery.recipient.lower()) in gone:
+            _save(storage, delivery, "failed", "not sent: the recipient unsubscribed", now)
+        elif wanted(delivery):
+            due.append(delivery)
     one_click = OneClick(archive_url, storage.secret("unsubscribe")) if archive_url else None
     outcomes: list[Outcome] = []
     client: aiosmtplib.SMTP | None = None
@@ -209,8 +211,9 @@ async def _send_one(
     """Send one message; the outcome, and whether the connection can carry the next one."""
     message = message_for(delivery, sender, one_click)
     try:
-        refused, reply = await client.send_message(
-            message, sender=sender, recipients=[delivery.recipient], timeout=DATA_TIMEOUT_S
+        raw, options = await _flatten(client, message, sender, delivery.recipient)
+        refused, reply = await client.sendmail(
+            sender, [delivery.recipient], raw, mail_options=options, timeout=DATA_TIMEOUT_S
         )
     except aiosmtplib.SMTPRecipientsRefused as exc:
         refusal = exc.recipients[0]
@@ -230,6 +233,30 @@ async def _send_one(
         return _record(storage, delivery, response.code >= 500, text, now), True
     _save(storage, delivery, "sent", reply, now)
     return Outcome(delivery, "sent", reply), True
+
+
+async def _flatten(
+    client: aiosmtplib.SMTP, message: EmailMessage, sender: str, recipient: str
+) -> tuple[bytes, list[str]]:
+    """The message as sent, and its MAIL options: as aiosmtplib's send_message does, but with
+    header lines up to SMTP's 998 characters, so a long one-click unsubscribe URL stays one
+    word (folded at 78, Python would encode it as RFC 2047 words, which no mail client reads in
+    List-Unsubscribe)."""
+    if client.is_ehlo_or_helo_needed:
+        await client.ehlo()
+    options = []
+    utf8 = not (sender + recipient).isascii()
+    if utf8:
+        if not client.supports_extension("smtputf8"):
+            raise aiosmtplib.SMTPNotSupported("the address needs SMTPUTF8, which the server lacks")
+        options.append("SMTPUTF8")
+    eight_bit = client.supports_extension("8BITMIME")
+    if eight_bit:
+        options.append("BODY=8BITMIME")
+    rules = (policy.SMTPUTF8 if utf8 else policy.SMTP).clone(
+        max_line_length=MAX_LINE, cte_type="8bit" if eight_bit else "7bit"
+    )
+    return message.as_bytes(policy=rules), options
 
 
 def _record(

@@ -140,6 +140,7 @@ class Mailbox:
 
     def __init__(self) -> None:
         self.received: list[tuple[list[str], EmailMessage]] = []
+        self.raw: list[bytes] = []  # each message as it came over the wire
         self.times: list[float] = []  # time.monotonic() of each message taken
         self.refuse: set[str] = set()
         self.fail_data = 0  # the next DATA commands answered 451
@@ -167,6 +168,7 @@ class Mailbox:
             server.transport.close()
             return "421 closing"  # never reaches the client: the connection is gone
         self.received.append((list(envelope.rcpt_tos), parsed))
+        self.raw.append(envelope.original_content)
         self.times.append(time.monotonic())
         return "250 2.0.0 queued"
 

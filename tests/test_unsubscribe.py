@@ -60,6 +60,9 @@ def test_a_recipient_unsubscribes_in_one_click_and_gets_nothing_more(
     )
     assert messages["a@example.org"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert link_a != one_click_link(messages["b@example.org"])  # each recipient their own
+    for raw in handler.raw:  # on the wire: the URL whole on one line, never RFC 2047 words
+        (header,) = [line for line in raw.split(b"\r\n") if b"unsubscribe?" in line]
+        assert b"=?" not in header and b"<https://archive.example.org/digest/unsubscribe?" in header
 
     site = Site(path, environment(), Gazetteer.load())
     locked = Access(token="secret")  # a private archive still answers the signed link

@@ -10,6 +10,8 @@ from datetime import datetime
 from digest.storage.search import categories_field, document, time_key
 from digest.types import Assessment, Location
 
+SECOND = 1_000_000  # keys are microseconds
+
 
 def index_item(
     db: sqlite3.Connection,
@@ -23,7 +25,12 @@ def index_item(
     old = db.execute("SELECT key FROM search_docs WHERE item_id = ?", (item_id,)).fetchone()
     if old is not None:
         db.execute("DELETE FROM search_docs WHERE key = ?", (old[0],))
-    key = time_key(published.replace(microsecond=0))  # stored times keep whole seconds
+    base = time_key(published.replace(microsecond=0))  # stored times keep whole seconds
+    # items of the same second (undated ones take their fetch time) follow each other
+    taken = db.execute(
+        "SELECT max(key) FROM search_docs WHERE key BETWEEN ? AND ?", (base, base + SECOND - 1)
+    ).fetchone()[0]
+    key = base if taken is None else taken + 1
     while db.execute("SELECT 1 FROM search_docs WHERE key = ?", (key,)).fetchone():
         key += 1
     # rows a deleted item left behind under this key must not be read as this item's

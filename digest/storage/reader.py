@@ -8,7 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from digest.storage.search import SearchFilters, match_expression
+from digest.storage.search import MAX_OFFSET, SearchFilters, match_expression
 from digest.storage.sqlite import (
     _ASSESSED_COLUMNS,
     SqliteStorage,
@@ -42,62 +42,96 @@ class Found:
 
 
 class ArchiveReader(SqliteStorage):
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, timezone: str = "UTC") -> None:
+        """`timezone`: the one search dates are days of."""
         super().__init__(path, read_only=True)
+        self.timezone = timezone
 
-    def search(self, filters: SearchFilters, limit: int) -> Found:
-        """Items matching the filters, newest first (or best first), `limit` at most."""
+    def search(self, filters: SearchFilters, limit: int, evidence: bool = True) -> Found:
+        """Items matching the filters, newest first (or best first), `limit` at most; without
+        their evidence unless asked."""
         keys = self._keys(filters, limit + 1)
-        hits = self._hits(keys[:limit])
+        hits = self._hits(keys[:limit], evidence)
         more = len(keys) > limit
         if filters.sort == "relevance":
-            return Found(hits, None, filters.offset + limit if more else None)
+            further = more and filters.offset + limit <= MAX_OFFSET
+            return Found(hits, None, filters.offset + limit if further else None)
         return Found(hits, hits[-1].key if more and hits else None, None)
 
     def search_stories(self, filters: SearchFilters, limit: int) -> tuple[list[str], int | None]:
         """Ids of the stories of matching items, the latest match first, and the key to continue
-        from (None at the end). Items are read in batches until `limit` stories are found."""
+        from (None at the end). Items are read in batches until `limit` stories are found; a
+        story with a match at or above the incoming cursor was on an earlier page."""
         found: dict[str, None] = {}
+        earlier: set[str] = set()
         batch = filters.model_copy(update={"sort": "newest", "offset": 0})
         for _ in range(_STORY_BATCHES):
             keys = self._keys(batch, _STORY_BATCH)
             if not keys:
                 return list(found), None
             for key, story_id in self._story_of(keys):
-                if story_id is not None:
-                    found.setdefault(story_id)
+                if story_id is None or story_id in found or story_id in earlier:
+                    continue
+                if filters.before is not None and self._matches_from(
+                    filters, story_id, filters.before
+                ):
+                    earlier.add(story_id)
+                    continue
+                found[story_id] = None
                 if len(found) == limit:
                     return list(found), key
             batch = batch.model_copy(update={"before": keys[-1]})
         return list(found), batch.before
 
-    def _keys(self, f: SearchFilters, limit: int) -> list[int]:
-        low, high = f.key_range()
+    def _matches_from(self, filters: SearchFilters, story_id: str, key: int) -> bool:
+        """Whether the story has an item matching the filters at or above `key`."""
+        above = filters.model_copy(update={"before": None, "sort": "newest", "offset": 0})
+        return bool(self._keys(above, 1, story_id, key))
+
+    def _keys(
+        self, f: SearchFilters, limit: int, story: str | None = None, at_least: int | None = None
+    ) -> list[int]:
+        """Keys of matching items, in the order asked; only of `story`'s items, and only from
+        `at_least` up, if given."""
+        low, high = f.key_range(self.timezone)
+        if at_least is not None:
+            low = max(low, at_least)
         where: list[str] = []
         params: list[Any] = []
-        if f.q.strip():
+        words = match_expression(f.q) if f.q.strip() else None
+        region = f.region
+        if story is not None:  # a story's few items, each checked
+            source = "story_items si JOIN search_docs d ON d.item_id = si.item_id"
+            where += ["si.story_id = ?", "d.key BETWEEN ? AND ?"]
+            params += [story, low, high]
+            order = "d.key DESC"
+        elif words is not None:
             source = "search_text t JOIN search_docs d ON d.key = t.rowid"
             where += ["search_text MATCH ?", "t.rowid BETWEEN ? AND ?"]
-            params += [match_expression(f.q), low, high]
-            order = "t.rank" if f.sort == "relevance" else "t.rowid DESC"
-            place_join = True
-        elif f.region:
+            params += [words, low, high]
+            order = "t.rank, t.rowid DESC" if f.sort == "relevance" else "t.rowid DESC"
+            words = None
+        elif region:
             source = "search_places p JOIN search_docs d ON d.key = p.key"
             where += ["p.code = ?", "p.key BETWEEN ? AND ?"]
-            params += [f.region, low, high]
+            params += [region, low, high]
             order = "p.key DESC"
-            place_join = False
+            region = None
         else:
             source = "search_docs d"
             where.append("d.key BETWEEN ? AND ?")
             params += [low, high]
             order = "d.key DESC"
-            place_join = False
-        if f.region and place_join:
+        if words is not None:
+            where.append(
+                "EXISTS (SELECT 1 FROM search_text WHERE search_text MATCH ? AND rowid = d.key)"
+            )
+            params.append(words)
+        if region:
             where.append(
                 "EXISTS (SELECT 1 FROM search_places p WHERE p.code = ? AND p.key = d.key)"
             )
-            params.append(f.region)
+            params.append(region)
         if f.severity is not None:
             where.append("d.severity >= ?")
             params.append(f.severity)
@@ -119,7 +153,7 @@ class ArchiveReader(SqliteStorage):
             params.append(f.offset)
         return [row[0] for row in self._query(sql, params)]
 
-    def _hits(self, keys: list[int]) -> tuple[Hit, ...]:
+    def _hits(self, keys: list[int], evidence: bool) -> tuple[Hit, ...]:
         if not keys:
             return ()
         marks = ",".join("?" * len(keys))
@@ -136,7 +170,7 @@ class ArchiveReader(SqliteStorage):
             row["search_key"]: Hit(
                 row["search_key"],
                 _item(row),
-                _assessment(row) if row["assessed"] is not None else None,
+                _assessment(row, evidence) if row["assessed"] is not None else None,
                 row["story_id"],
             )
             for row in rows

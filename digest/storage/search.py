@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -114,14 +115,20 @@ def query_words(query: str) -> list[str]:
     return found
 
 
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9000, 12, 31)
+LOWEST_KEY, HIGHEST_KEY = -(2**63), 2**63 - 1
+MAX_OFFSET = 10_000
+
+
 class SearchFilters(BaseModel):
     """What the archive's search, its API and its exports filter on (all optional)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
     q: str = Field(default="", max_length=500)
-    start: date | None = Field(default=None, alias="from")  # UTC days, inclusive
-    end: date | None = Field(default=None, alias="to")
+    # days, inclusive, in the archive's time zone
+    start: date | None = Field(default=None, alias="from", ge=FIRST_DAY, le=LAST_DAY)
+    end: date | None = Field(default=None, alias="to", ge=FIRST_DAY, le=LAST_DAY)
     region: str | None = Field(default=None, pattern=r"^[A-Z]{2}[0-9A-Z]{0,10}$")
     category: str | None = Field(default=None, pattern=r"^[a-z_]{2,40}$")
     severity: int | None = Field(default=None, ge=0, le=4)  # at least
@@ -129,8 +136,8 @@ class SearchFilters(BaseModel):
     source: str | None = Field(default=None, max_length=200)
     risk: bool = False  # only items that matter for staff safety
     sort: Literal["newest", "relevance"] = "newest"
-    before: int | None = Field(default=None, ge=0)  # newest: continue below this key
-    offset: int = Field(default=0, ge=0, le=10_000)  # relevance: skip this many
+    before: int | None = None  # newest: continue below this key
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)  # relevance: skip this many
 
     @model_validator(mode="after")
     def _sensible(self) -> SearchFilters:
@@ -140,13 +147,14 @@ class SearchFilters(BaseModel):
             raise ValueError("sorting by relevance needs words to search for")
         return self
 
-    def key_range(self) -> tuple[int, int]:
-        """The index keys the dates and the cursor allow, inclusive."""
-        low = time_key(datetime.combine(self.start, time(), UTC)) if self.start else 0
+    def key_range(self, zone: str = "UTC") -> tuple[int, int]:
+        """The index keys the dates (days in `zone`) and the cursor allow, inclusive."""
+        tz = ZoneInfo(zone)
+        low = time_key(datetime.combine(self.start, time(), tz)) if self.start else LOWEST_KEY
         high = (
-            time_key(datetime.combine(self.end + timedelta(days=1), time(), UTC)) - 1
+            time_key(datetime.combine(self.end + timedelta(days=1), time(), tz)) - 1
             if self.end
-            else 2**63 - 1
+            else HIGHEST_KEY
         )
         if self.before is not None:
             high = min(high, self.before - 1)

@@ -823,6 +823,45 @@ class SqliteStorage:
                 added += cursor.rowcount
         return added
 
+    def outbox_backlog(self) -> tuple[int, int]:
+        """Messages and webhook posts waiting to go (pending, including those awaiting retry)."""
+        mail = self._query("SELECT count(*) FROM deliveries WHERE status = 'pending'")[0][0]
+        hooks = self._query("SELECT count(*) FROM alert_sends WHERE status = 'pending'")[0][0]
+        return int(mail), int(hooks)
+
+    # upkeep
+
+    def prune(self, before: datetime) -> int:
+        """Delete the reports published before `before` that belong to no story (stories,
+        their reports and digests are kept); returns how many went."""
+        with self._transaction() as db:
+            doomed = """SELECT i.id FROM items i WHERE i.published_at < ?
+                AND NOT EXISTS (SELECT 1 FROM story_items si WHERE si.item_id = i.id)"""
+            keys = f"SELECT key FROM search_docs WHERE item_id IN ({doomed})"
+            db.execute(f"DELETE FROM search_text WHERE rowid IN ({keys})", (iso(before),))
+            db.execute(f"DELETE FROM search_places WHERE key IN ({keys})", (iso(before),))
+            gone = db.execute(f"DELETE FROM items WHERE id IN ({doomed})", (iso(before),))
+            return int(gone.rowcount)
+
+    def maintain(self) -> None:
+        """Fold the write-ahead log into the database and refresh the planner's statistics."""
+        try:
+            self._db.execute("PRAGMA optimize")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:
+            raise StorageError(f"database {self.path}: {exc}") from None
+
+    def backup(self, target: Path) -> None:
+        """A consistent copy of the database while it is in use (SQLite's online backup)."""
+        try:
+            copy = sqlite3.connect(target)
+            try:
+                self._db.backup(copy)
+            finally:
+                copy.close()
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot back up {self.path} to {target}: {exc}") from None
+
     def unsubscribe(self, kind: str, list_name: str, recipient: str, now: datetime) -> None:
         with self._transaction() as db:
             db.execute(
@@ -974,7 +1013,8 @@ def _location(data: dict[str, Any]) -> Location:
     return Location(**data)
 
 
-def _assessment(row: sqlite3.Row) -> Assessment:
+def _assessment(row: sqlite3.Row, evidence: bool = True) -> Assessment:
+    """`evidence`: False leaves it out (a list of results does not show it)."""
     return Assessment(
         item_id=row["id"],
         lang=row["lang"],
@@ -982,6 +1022,6 @@ def _assessment(row: sqlite3.Row) -> Assessment:
         severity=row["severity"],
         categories=tuple(json.loads(row["categories"])),
         locations=tuple(_location(d) for d in json.loads(row["locations"])),
-        evidence=tuple(Evidence(**e) for e in json.loads(row["evidence"])),
+        evidence=tuple(Evidence(**e) for e in json.loads(row["evidence"])) if evidence else (),
         casualties=Casualties(killed=row["killed"], injured=row["injured"]),
     )

@@ -7,9 +7,12 @@ through its own read-only SQLite connection.
 from __future__ import annotations
 
 import json
+import logging
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 from starlette.applications import Starlette
@@ -20,7 +23,7 @@ from starlette.routing import Route
 from digest import config as configuration
 from digest.errors import ConfigError, StorageError
 from digest.storage.reader import Found
-from digest.storage.search import QueryError, SearchFilters
+from digest.storage.search import FIRST_DAY, LAST_DAY, QueryError, SearchFilters
 from digest.storage.sqlite import SqliteStorage
 from digest.story_report import story_json
 from digest.types import StoryView
@@ -29,7 +32,6 @@ from digest.web import formats, pages
 from digest.web.security import Access, Guard
 from digest.web.site import Links, Site
 
-LINKS = Links()
 EXPORT_LIMIT = 5000
 API_LIMIT = 500
 
@@ -54,7 +56,7 @@ def limit_of(request: Request, default: int, most: int) -> int:
     raw = request.query_params.get("limit", "")
     if not raw:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= most:
+    if not re.fullmatch(r"[0-9]{1,6}", raw) or not 1 <= int(raw) <= most:
         raise BadRequest(f"limit: a whole number from 1 to {most}")
     return int(raw)
 
@@ -70,7 +72,10 @@ def stylesheet(site: Site) -> str:
 
 
 def create_app(site: Site, access: Access | None = None) -> Guard:
+    """The archive app. Behind a proxy that serves it under a path (`[web] base_url`
+    https://intranet.example.org/digest/), the proxy strips that path; links carry it."""
     css = stylesheet(site)
+    links = Links(urlsplit(site.base_url).path if site.base_url else "/")
 
     def page(html: str | None, what: str = "page") -> Response:
         if html is None:
@@ -79,16 +84,16 @@ def create_app(site: Site, access: Access | None = None) -> Guard:
 
     def not_found(what: str) -> Response:
         html = site.render(
-            "web/error.html.j2", LINKS, title="Not found", message=f"No such {what}."
+            "web/error.html.j2", links, title="Not found", message=f"No such {what}."
         )
         return HTMLResponse(html, status_code=404)
 
     def index(request: Request) -> Response:
-        return page(pages.index_page(site, LINKS))
+        return page(pages.index_page(site, links))
 
     def digest(request: Request) -> Response:
         profile, day = request.path_params["profile"], request.path_params["day"]
-        return page(pages.digest_page(site, LINKS, profile, day), "digest")
+        return page(pages.digest_page(site, links, profile, day), "digest")
 
     def email(request: Request) -> Response:
         record = site.reader.digest(request.path_params["profile"], request.path_params["day"])
@@ -97,12 +102,12 @@ def create_app(site: Site, access: Access | None = None) -> Guard:
         return HTMLResponse(record.html)
 
     def story(request: Request) -> Response:
-        return page(pages.story_page(site, LINKS, request.path_params["story"]), "story")
+        return page(pages.story_page(site, links, request.path_params["story"]), "story")
 
     def search(request: Request) -> Response:
         view = "stories" if request.query_params.get("view") == "stories" else "items"
         results = pages.search_results(site, filters_of(request), view)
-        return HTMLResponse(pages.search_page(site, LINKS, results, view))
+        return HTMLResponse(pages.search_page(site, links, results, view))
 
     def overview(request: Request) -> Response:
         params = request.query_params
@@ -113,15 +118,17 @@ def create_app(site: Site, access: Access | None = None) -> Guard:
             raise BadRequest("until: a date YYYY-MM-DD; days: a whole number") from None
         if not 1 <= days <= 366:
             raise BadRequest("days: from 1 to 366")
+        if last is not None and not FIRST_DAY <= last <= LAST_DAY:
+            raise BadRequest(f"until: a date from {FIRST_DAY} to {LAST_DAY}")
         last = last or datetime.now(UTC).date()
-        return HTMLResponse(pages.overview_page(site, LINKS, last, days))
+        return HTMLResponse(pages.overview_page(site, links, last, days))
 
     def static_css(request: Request) -> Response:
         return Response(css, media_type="text/css")
 
-    def found(request: Request, limit: int) -> Found:
+    def found(request: Request, limit: int, evidence: bool = False) -> Found:
         try:
-            return site.reader.search(filters_of(request), limit)
+            return site.reader.search(filters_of(request), limit, evidence)
         except QueryError as exc:
             raise BadRequest(str(exc)) from None
 
@@ -133,7 +140,7 @@ def create_app(site: Site, access: Access | None = None) -> Guard:
         return None
 
     def api_items(request: Request) -> Response:
-        result = found(request, limit_of(request, site.page_size, API_LIMIT))
+        result = found(request, limit_of(request, site.page_size, API_LIMIT), evidence=True)
         return JSONResponse(
             {
                 "items": [formats.item_json(h) for h in result.hits],
@@ -216,8 +223,9 @@ def create_app(site: Site, access: Access | None = None) -> Guard:
         person, or a link scanner) only asks for confirmation."""
         params = request.query_params
         kind, name, to = params.get("kind", ""), params.get("list", ""), params.get("to", "")
-        key = site.reader.secret("unsubscribe")
-        if kind not in ("digest", "alert") or not valid(key, kind, name, to, params.get("sig", "")):
+        key, sig = site.reader.secret("unsubscribe"), params.get("sig", "")
+        well_formed = kind in ("digest", "alert") and re.fullmatch("[0-9a-f]{32}", sig)
+        if not well_formed or not valid(key, kind, name, to, sig):
             raise BadRequest("this unsubscribe link is not valid (was it cut short?)")
         what = f"the {name} digest" if kind == "digest" else f"the alerts of rule {name}"
         done = request.method == "POST"
@@ -229,7 +237,7 @@ def create_app(site: Site, access: Access | None = None) -> Guard:
                 storage.close()
         html = site.render(
             "web/unsubscribe.html.j2",
-            LINKS,
+            links,
             done=done,
             what=what,
             recipient=to,
@@ -244,11 +252,12 @@ def create_app(site: Site, access: Access | None = None) -> Guard:
     async def bad_request(request: Request, exc: Exception) -> Response:
         if wants_json(request):
             return JSONResponse({"error": str(exc)}, status_code=400)
-        html = site.render("web/error.html.j2", LINKS, title="Bad request", message=str(exc))
+        html = site.render("web/error.html.j2", links, title="Bad request", message=str(exc))
         return HTMLResponse(html, status_code=400)
 
     async def unavailable(request: Request, exc: Exception) -> Response:
-        message = f"The archive's database cannot be read: {exc}"
+        logging.getLogger("digest.web").error("database: %s", exc)  # the detail, for the operator
+        message = "The archive's database cannot be read just now; the server log says why."
         if wants_json(request):
             return JSONResponse({"error": message}, status_code=503)
         return Response(message, status_code=503, media_type="text/plain; charset=utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -115,9 +116,13 @@ def items_geojson(hits: tuple[Hit, ...]) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
+# characters XML 1.0 does not allow (feeds do carry them)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _text(parent: ET.Element, tag: str, text: str, **attrs: str) -> ET.Element:
     element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
-    element.text = text
+    element.text = _NOT_XML.sub("", text)
     return element
 
 

@@ -19,7 +19,7 @@ from digest.web import chart
 from digest.web.site import Links, Site
 
 SNIPPET_CHARS = 240
-SEARCHED_CHARS = 3000
+SEARCHED_CHARS = 1200
 OVERVIEW_DAYS = 28
 
 
@@ -125,7 +125,7 @@ def search_results(site: Site, filters: SearchFilters, view: str) -> Results:
         if view == "stories":
             ids, next_before = site.reader.search_stories(filters, site.page_size)
             return Results(filters, True, None, story_views(site, ids), next_before, None)
-        hits = site.reader.search(filters, site.page_size)
+        hits = site.reader.search(filters, site.page_size, evidence=False)
         return Results(filters, True, hits, (), hits.next_before, None)
     except QueryError as exc:
         return Results(filters, False, None, (), None, str(exc))
@@ -144,7 +144,9 @@ def search_page(site: Site, links: Links, results: Results, view: str) -> str:
         filters=results.filters,
         view=view,
         snippets=snippets,
-        sources=site.reader.source_names(),
+        region_choices=site.region_choices,
+        category_choices=site.category_choices,
+        source_choices=site.source_choices(),
     )
 
 

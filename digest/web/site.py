@@ -5,12 +5,16 @@ exported as static files."""
 from __future__ import annotations
 
 import threading
+import time
+import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from jinja2 import Environment
+from markupsafe import Markup
 
 from digest.config import DigestConfig
 from digest.render import environment, reader_context
@@ -89,6 +93,27 @@ def regions(gazetteer: Gazetteer) -> list[Region]:
     return tree
 
 
+@dataclass(frozen=True, slots=True)
+class Choices:
+    """The options of a <select>, escaped once: each value's markup, selected and not."""
+
+    options: tuple[tuple[str, Markup, Markup], ...]
+
+    @classmethod
+    def of(cls, pairs: Iterable[tuple[str, str]]) -> Choices:
+        chosen = Markup('<option value="{}" selected>{}</option>')
+        other = Markup('<option value="{}">{}</option>')
+        return cls(
+            tuple((v, chosen.format(v, label), other.format(v, label)) for v, label in pairs)
+        )
+
+    def html(self, selected: object) -> Markup:
+        return Markup("").join(on if value == selected else off for value, on, off in self.options)
+
+
+SOURCES_FRESH_S = 60.0  # the source list of the search form is read again this often
+
+
 class Site:
     def __init__(
         self,
@@ -111,8 +136,14 @@ class Site:
         self.regions = regions(gazetteer)
         self.region_names = {r.code: r.name for r in self.regions}
         self.categories = sorted(LABELS.items(), key=lambda pair: pair[1])
+        self.region_choices = Choices.of(
+            (r.code, f"{chr(160) * 2 * r.depth}{r.name} ({r.code})") for r in self.regions
+        )
+        self.category_choices = Choices.of(self.categories)
+        self._sources: tuple[float, Choices] | None = None
         self._local = threading.local()
-        self._opened: list[ArchiveReader] = []
+        # a reader closes with its thread (the pool ends idle threads); these are the living
+        self._opened: weakref.WeakSet[ArchiveReader] = weakref.WeakSet()
         self._lock = threading.Lock()
 
     @classmethod
@@ -133,17 +164,25 @@ class Site:
         """This thread's read-only connection, opened on first use."""
         reader: ArchiveReader | None = getattr(self._local, "reader", None)
         if reader is None:
-            reader = ArchiveReader(self.database)
+            reader = ArchiveReader(self.database, self.timezone)
             self._local.reader = reader
             with self._lock:
-                self._opened.append(reader)
+                self._opened.add(reader)
         return reader
+
+    def source_choices(self) -> Choices:
+        """The sources to filter on, read at most every SOURCES_FRESH_S."""
+        now = time.monotonic()
+        if self._sources is None or now - self._sources[0] > SOURCES_FRESH_S:
+            names = self.reader.source_names()
+            self._sources = (now, Choices.of((name, name) for name in names))
+        return self._sources[1]
 
     def close(self) -> None:
         with self._lock:
-            for reader in self._opened:
+            for reader in list(self._opened):
                 reader.close()
-            self._opened.clear()
+            self._opened = weakref.WeakSet()
 
     def render(self, template: str, links: Links, **values: Any) -> str:
         return self.env.get_template(template).render(
