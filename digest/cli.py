@@ -41,9 +41,6 @@ from digest.types import StoryView
 from digest.web.site import Site
 
 EXIT_USER_ERROR = 2
-NOT_YET = {
-    "run": "the long-running scheduler",
-}
 
 
 class UsageError(argparse.ArgumentParser):
@@ -129,8 +126,16 @@ def parser() -> argparse.ArgumentParser:
     )
     export.add_argument("dir", type=Path, help="folder to write into")
 
-    for verb, what in NOT_YET.items():
-        verbs.add_parser(verb, parents=[common], help=f"{what} (not built yet)")
+    verbs.add_parser(
+        "run", parents=[common], help="the service: polling, alerts, daily digests, upkeep"
+    )
+    status = verbs.add_parser("status", parents=[common], help="what the service is doing")
+    status.add_argument("--json", action="store_true", help="a JSON object instead of text")
+    backup = verbs.add_parser(
+        "backup", parents=[common], help="a consistent copy of the database, while in use"
+    )
+    backup.add_argument("file", type=Path, help="the copy to write (must not exist)")
+
     alerts = verbs.add_parser("alerts", parents=[common], help="keyword alert rules")
     alert_actions = alerts.add_subparsers(
         dest="action", required=True, metavar="ACTION", parser_class=UsageError
@@ -156,13 +161,8 @@ def _days(text: str) -> float:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    handler = HANDLERS.get(args.verb)
+    handler = HANDLERS[args.verb]
     try:
-        if handler is None:
-            what = NOT_YET[args.verb]
-            raise DigestError(
-                f"{what} is not built yet in digest {__version__} (see README, Status)"
-            )
         return handler(args)
     except ConfigError as exc:
         where = f"{exc.path}: " if exc.path else ""
@@ -641,7 +641,46 @@ def cmd_export_site(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    from digest.run.daemon import run_daemon
+
+    return run_daemon(configuration.locate(args.config))
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from digest.run import status
+
+    config = _config(args)
+    storage = _storage(config)
+    now = datetime.now(UTC)
+    try:
+        found = status.gather(config, storage, config.storage.database, now)
+    finally:
+        storage.close()
+    if args.json:
+        print(json.dumps(found, ensure_ascii=False, indent=2))
+    else:
+        sys.stdout.write(status.text(found, now))
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    if args.file.exists():
+        raise InputError(f"{args.file} exists; give a new file name")
+    config = _config(args)
+    storage = _storage(config)
+    try:
+        storage.backup(args.file)
+    finally:
+        storage.close()
+    print(f"{config.storage.database} copied to {args.file}")
+    return 0
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "run": cmd_run,
+    "status": cmd_status,
+    "backup": cmd_backup,
     "serve": cmd_serve,
     "export-site": cmd_export_site,
     "demo": cmd_demo,

@@ -109,6 +109,15 @@ def _quiet_hours(value: Any) -> Any:
 QuietHours = Annotated[QuietSpan, BeforeValidator(_quiet_hours)]
 
 
+def _time_of_day(value: Any) -> Any:
+    if isinstance(value, str) and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+        raise ValueError(f"not a time of day HH:MM: {value!r}")
+    return value
+
+
+TimeOfDay = Annotated[time, BeforeValidator(_time_of_day)]
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -194,19 +203,12 @@ class ProfileConfig(Section):
     name: str = Field(pattern=NAME_PATTERN)
     recipients: list[Email] = Field(default_factory=list)
     timezone: TimeZoneName = "Asia/Beirut"
-    send_at: time = time(6, 30)
+    send_at: TimeOfDay = time(6, 30)
     regions: list[PCode] = Field(default_factory=list)
     min_severity: Severity = 2
     categories: list[Category] = Field(default_factory=list)
     language: Literal["en", "fr", "ar"] = "en"
     max_window_days: int = Field(default=7, ge=1, le=366)
-
-    @field_validator("send_at", mode="before")
-    @classmethod
-    def _send_at(cls, value: Any) -> Any:
-        if isinstance(value, str) and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
-            raise ValueError(f"not a time of day HH:MM: {value!r}")
-        return value
 
 
 class AlertConfig(Section):
@@ -285,6 +287,23 @@ class WebConfig(Section):
         return token, password
 
 
+class RunConfig(Section):
+    """`digest run`, the long-running scheduler."""
+
+    poll_every_s: int = Field(default=60, ge=1, le=86_400)  # looks for due sources this often
+    jitter_s: int = Field(default=10, ge=0, le=3600)  # so that jobs do not all fire at once
+    check_every_s: int = Field(default=60, ge=1, le=3600)  # digests due, outbox retries
+    # a digest whose send time passed less than this ago (the daemon was down) goes out on
+    # start; one that passed longer ago is sent with a note saying so, or skipped
+    grace_minutes: int = Field(default=120, ge=0, le=7 * 24 * 60)
+    late_digests: Literal["send", "skip"] = "send"
+    retention_days: int = Field(default=180, ge=0)  # reports in no story; 0 keeps them all
+    maintenance_at: TimeOfDay = time(3, 30)
+    timezone: TimeZoneName = "Asia/Beirut"  # of maintenance_at
+    log_format: Literal["plain", "json"] = "plain"
+    health_port: int | None = Field(default=None, ge=1, le=65535)  # on [web] host; off if unset
+
+
 class DigestConfig(Section):
     storage: StorageConfig = StorageConfig()
     fetch: FetchConfig = FetchConfig()
@@ -294,6 +313,7 @@ class DigestConfig(Section):
     profiles: list[ProfileConfig] = Field(default_factory=list)
     alerts: list[AlertConfig] = Field(default_factory=list)
     web: WebConfig = WebConfig()
+    run: RunConfig = RunConfig()
 
     @model_validator(mode="after")
     def _unique_names(self) -> DigestConfig:

@@ -206,7 +206,9 @@ def build_digest(
     env: Environment,
     parents: dict[str, str],
     now: datetime,
+    late: tuple[datetime, datetime] | None = None,
 ) -> tuple[Digest, Rendered]:
+    """`late`: (when it was due, when it goes), said at its top, for a digest sent late."""
     span = briefing.window(profile, day, storage.last_sent_until(profile.name, day.isoformat()))
     views = [
         StoryView(story, tuple(entries), profile.language, span[0])
@@ -220,7 +222,7 @@ def build_digest(
     ]
     daily = briefing.baseline(profile, before, parents)
     digest = briefing.assemble(profile, span, views, storage.count_items(*span), parents, daily)
-    rendered = render.render(digest, env)
+    rendered = render.render(digest, env, late=late)
     storage.save_digest(
         profile.name,
         day.isoformat(),
@@ -252,13 +254,14 @@ def queue_digest(
     parents: dict[str, str],
     sender: str,
     now: datetime,
+    late: tuple[datetime, datetime] | None = None,
 ) -> int:
     """Build the day's digest unless it already went into the outbox (what was queued is what
     is sent, on every attempt), and queue it for every recipient not yet queued. Returns the
     number of messages added."""
     record = storage.digest(profile.name, day.isoformat())
     if record is None or not storage.deliveries(record.id):
-        build_digest(storage, profile, day, env, parents, now)
+        build_digest(storage, profile, day, env, parents, now, late)
         record = storage.digest(profile.name, day.isoformat())
     if record is None:
         raise StorageError(f"the digest of {profile.name} for {day} was not stored")

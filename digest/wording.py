@@ -62,6 +62,10 @@ PHRASES: dict[str, dict[str, str]] = {
         "fr": "Rien au-dessus du seuil de ce profil n'a été signalé sur la période.",
         "ar": "لم يُبلَّغ عن شيء فوق عتبة هذا الملف خلال الفترة.",
     },
+    "Sent late: this digest was due at {due} and went out at {sent}.": {
+        "fr": "Envoyé en retard : ce digest était prévu à {due} et est parti à {sent}.",
+        "ar": "أُرسل متأخراً: كان موعد هذا الموجز {due} وأُرسل في {sent}.",
+    },
     "Quiet days are worth knowing too.": {
         "fr": "Les jours calmes sont bons à savoir aussi.",
         "ar": "الأيام الهادئة تستحق المعرفة أيضاً.",

@@ -117,8 +117,6 @@ def test_check_refuses_unknown_region_codes(tmp_path: Path) -> None:
 def test_user_errors_exit_2(tmp_path: Path) -> None:
     assert digest("--config", "absent.toml", "check", cwd=tmp_path).returncode == 2
     assert digest("no-such-verb", cwd=tmp_path).returncode == 2
-    not_yet = digest("run", cwd=tmp_path)
-    assert not_yet.returncode == 2 and "not built yet" in not_yet.stderr
     missing = digest("sources", "import", "nothere.opml", cwd=tmp_path)
     assert missing.returncode == 2 and "cannot read nothere.opml" in missing.stderr
     assert "Traceback" not in missing.stderr

@@ -44,6 +44,9 @@ class SendOutcome:
     reply: str
 
 
+NOTICE_HEADER = "X-Digest-Notice"
+
+
 def payload(send: WebhookSend) -> bytes:
     """The notice as JSON: the fields of its most severe firing at the top, every story it
     carries in `alerts` (as the email shows them), and a `text` of one line each for chat
@@ -93,7 +96,11 @@ async def deliver_webhooks(
 
     async def post(send: WebhookSend) -> tuple[WebhookSend, httpx.Response | httpx.HTTPError]:
         body = payload(send)
-        headers = {"Content-Type": "application/json; charset=utf-8"}
+        # the notice's id: a repeat after an ambiguous failure is recognisable (as Message-ID is)
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            NOTICE_HEADER: str(send.notice.id),
+        }
         key = keys.get(send.notice.rule)
         if key:
             headers[SIGNATURE_HEADER] = signature(body, key)

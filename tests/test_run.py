@@ -1,0 +1,148 @@
+"""The service's jobs one at a time, on a fixed clock and a real SMTP server: a digest missed
+while the service was down (within the grace window, past it with a note, or skipped), never
+twice; the daily upkeep; the daemon's lock; `digest status` and `digest backup`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from digest.config import DigestConfig
+from digest.errors import DigestError
+from digest.run.clock import Clock
+from digest.run.daemon import holder, running_lock
+from digest.run.service import Service
+from digest.sources.normalise import normalise
+from digest.storage.base import NewSource
+from digest.storage.reader import ArchiveReader
+from digest.storage.search import SearchFilters
+from digest.storage.sqlite import SqliteStorage
+from digest.types import RawItem
+
+from .conftest import Mailbox
+from .test_cli import digest
+
+SEND_AT = datetime(2026, 3, 24, 4, 30, tzinfo=UTC)  # 06:30 in Beirut
+
+
+def service(
+    tmp_path: Path, port: int, now: datetime, **run: object
+) -> tuple[Service, SqliteStorage]:
+    config = DigestConfig.model_validate(
+        {
+            "storage": {"database": str(tmp_path / "d.sqlite3")},
+            "smtp": {"host": "127.0.0.1", "port": port},
+            "profiles": [{"name": "beirut", "recipients": ["a@example.org"], "send_at": "06:30"}],
+            "run": run,
+        }
+    )
+    storage = SqliteStorage(config.storage.database)
+    clock = Clock(now, time.time(), 1e-9)  # stands still
+    return Service(config, storage, clock, logging.getLogger("test")), storage
+
+
+@pytest.mark.parametrize(
+    ("late_by", "run", "sent", "note"),
+    [
+        (timedelta(minutes=-5), {}, 0, False),  # not due yet
+        (timedelta(minutes=1), {}, 1, False),  # on time
+        (timedelta(minutes=100), {"grace_minutes": 120}, 1, False),  # down, back within grace
+        (timedelta(hours=5), {"grace_minutes": 120}, 1, True),  # past it: sent, saying so
+        (timedelta(hours=5), {"grace_minutes": 120, "late_digests": "skip"}, 0, False),
+    ],
+)
+def test_a_missed_digest_is_sent_on_time_late_or_skipped_and_never_twice(
+    tmp_path: Path,
+    mailbox: tuple[Mailbox, int],
+    late_by: timedelta,
+    run: dict[str, object],
+    sent: int,
+    note: bool,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    handler, port = mailbox
+    jobs, storage = service(tmp_path, port, SEND_AT + late_by, **run)
+    asyncio.run(jobs.send())
+    asyncio.run(jobs.send())  # the next check finds it sent
+    assert len(handler.received) == sent
+    for _, message in handler.received:
+        text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        assert ("Sent late: this digest was due at 24 Mar 06:30" in text) is note
+    if run.get("late_digests") == "skip":
+        skipped = [r for r in caplog.records if getattr(r, "event", "") == "digest-skipped"]
+        assert len(skipped) == 1  # said once, not at every check
+    storage.close()
+
+
+def test_upkeep_deletes_old_reports_in_no_story_and_their_index(
+    tmp_path: Path, mailbox: tuple[Mailbox, int]
+) -> None:
+    _, port = mailbox
+    jobs, storage = service(tmp_path, port, SEND_AT, retention_days=30)
+    storage.sync_sources([NewSource("Wire", "https://wire.example/rss")], "config")
+    old = SEND_AT - timedelta(days=40)
+    raws = [
+        RawItem("old", None, "Roadworks zebra", "<p>x</p>", old),
+        RawItem("recent", None, "Roadworks yak", "<p>x</p>", SEND_AT - timedelta(days=2)),
+    ]
+    storage.store_items(
+        storage.source("Wire").id, [normalise(r, "Wire", SEND_AT, None) for r in raws]
+    )
+    asyncio.run(jobs.upkeep())
+    titles = sqlite3.connect(tmp_path / "d.sqlite3").execute("SELECT title FROM items")
+    assert {row[0] for row in titles} == {"Roadworks yak"}
+    reader = ArchiveReader(tmp_path / "d.sqlite3")
+    assert reader.search(SearchFilters(q="zebra"), 5).hits == ()
+    assert len(reader.search(SearchFilters(q="roadworks"), 5).hits) == 1
+    reader.close()
+    storage.close()
+
+
+def test_one_daemon_per_database(tmp_path: Path) -> None:
+    database = tmp_path / "d.sqlite3"
+    assert holder(database) is None
+    with running_lock(database):
+        assert holder(database) is not None
+        with pytest.raises(DigestError, match="another digest run"), running_lock(database):
+            pass
+    assert holder(database) is None
+
+
+def test_status_and_backup(tmp_path: Path, mailbox: tuple[Mailbox, int]) -> None:
+    handler, port = mailbox
+    jobs, storage = service(tmp_path, port, SEND_AT + timedelta(minutes=1))
+    storage.sync_sources([NewSource("Wire", "https://wire.example/rss")], "config")
+    storage.record_failure(storage.source("Wire").id, SEND_AT, SEND_AT, "HTTP 503")
+    asyncio.run(jobs.send())
+    storage.close()
+    config = tmp_path / "digest.toml"
+    config.write_text(
+        f'[storage]\ndatabase = "{tmp_path / "d.sqlite3"}"\n'
+        '[[sources]]\nname = "Wire"\nurl = "https://wire.example/rss"\n'
+        '[[profiles]]\nname = "beirut"\nrecipients = ["a@example.org"]\n'
+    )
+    shown = digest("--config", str(config), "status", "--json", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    status = json.loads(shown.stdout)
+    assert status["running"] is False
+    assert status["failing"][0]["name"] == "Wire" and "503" in status["failing"][0]["error"]
+    assert status["digests"][0]["profile"] == "beirut" and status["outbox"] == {
+        "mail": 0,
+        "webhooks": 0,
+    }
+    text = digest("--config", str(config), "status", cwd=tmp_path).stdout
+    assert "digest run: not running" in text and "failing: Wire" in text
+    copy = tmp_path / "copy.sqlite3"
+    done = digest("--config", str(config), "backup", str(copy), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows = sqlite3.connect(copy).execute("SELECT count(*) FROM deliveries").fetchone()[0]
+    assert rows == len(handler.received) == 1
+    again = digest("--config", str(config), "backup", str(copy), cwd=tmp_path)
+    assert again.returncode == 2 and "exists" in again.stderr
