@@ -11,24 +11,18 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import socket
 import sys
 import tempfile
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 from urllib.request import urlopen
 
-import uvicorn
 from playwright.sync_api import sync_playwright
 
 from digest.demo import DEMO_DAY, run_demo
 from digest.render import environment
 from digest.signals.gazetteer import Gazetteer
-from digest.web.app import create_app
+from digest.web.server import in_background
 from digest.web.site import Site
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -46,40 +40,6 @@ SHOTS = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def serving(database: Path) -> Iterator[str]:
-    """The archive over `database`, served by uvicorn in a background thread."""
-    site = Site(database, environment(), Gazetteer.load())
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(site), host="127.0.0.1", port=port, log_level="warning", ws="none"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the archive server did not start") from None
-            time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        site.close()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--chromium", default=shutil.which("chromium") or "chromium")
@@ -87,7 +47,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         # the demo before Playwright, which holds an event loop while open
         database = run_demo(Path(folder)).database
-        with serving(database) as origin:
+        with in_background(Site(database, environment(), Gazetteer.load())) as origin:
             shoot(origin, args.chromium)
     return 0
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import shutil
 import socket
 import threading
 import time
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from playwright.sync_api import Browser, sync_playwright
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -189,3 +191,18 @@ def mailbox() -> Iterator[tuple[Mailbox, int]]:
         yield handler, port
     finally:
         controller.stop()
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's chromium under Playwright. Open it after any fixture that runs an event loop:
+    Playwright's synchronous API holds one while it is open."""
+    if CHROMIUM is None:
+        pytest.fail("chromium is not installed: .ci/run installs Debian's chromium")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()

@@ -3,27 +3,21 @@ width, Arabic reads right to left, and nothing on the page runs or fails."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from digest.demo import run_demo
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+from .conftest import chromium
 
 
 @pytest.fixture(scope="module")
 def browser(digest_html: Path) -> Iterator[Browser]:
-    # the demo runs first: Playwright's synchronous API holds an event loop while it is open
-    if CHROMIUM is None:
-        pytest.fail("chromium is not installed: .ci/run installs Debian's chromium")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    with chromium() as launched:  # after the fixtures that run the pipeline
         yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,7 @@ from __future__ import annotations
 import asyncio
 import html
 import json
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import format_datetime
@@ -26,8 +21,7 @@ from xml.etree import ElementTree
 from xml.sax.saxutils import escape as xml_escape
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Dialog, Locator, Page, sync_playwright
+from playwright.sync_api import Browser, Dialog, Locator, Page
 
 from digest import pipeline
 from digest.config import DigestConfig
@@ -38,13 +32,12 @@ from digest.signals.gazetteer import Gazetteer
 from digest.sources.http import make_client
 from digest.storage import open_storage
 from digest.storage.reader import ArchiveReader
-from digest.web.app import create_app
 from digest.web.export import export_site
+from digest.web.server import in_background
 from digest.web.site import Site
 
-from .conftest import FeedServer, free_port
+from .conftest import FeedServer, chromium
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DAY = DEMO_DAY.isoformat()
 PROFILE = "beirut-office"
 XSS_PROFILE = "xss-office"
@@ -96,33 +89,6 @@ DANGER = """() => {
 
 
 # ---------------------------------------------------------------- the server and the browser
-
-
-@contextmanager
-def serving(site: Site) -> Iterator[str]:
-    """The archive served by uvicorn in a background thread; yields its base URL."""
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(site), host="127.0.0.1", port=port, log_level="warning", ws="none"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while True:
-        assert thread.is_alive(), "the server stopped while starting"
-        assert time.monotonic() < deadline, "the server did not start in 15 s"
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        site.close()
 
 
 def site_of(database: Path) -> Site:
@@ -298,25 +264,20 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> Planted:
 
 @pytest.fixture(scope="module")
 def demo_origin(demo_database: Path) -> Iterator[str]:
-    with serving(site_of(demo_database)) as origin:
+    with in_background(site_of(demo_database)) as origin:
         yield origin
 
 
 @pytest.fixture(scope="module")
 def xss_origin(planted: Planted) -> Iterator[str]:
-    with serving(site_of(planted.database)) as origin:
+    with in_background(site_of(planted.database)) as origin:
         yield origin
 
 
 @pytest.fixture(scope="module")
 def browser(demo_database: Path, planted: Planted) -> Iterator[Browser]:
-    # the pipeline runs first: Playwright's synchronous API holds an event loop while it is open
-    if CHROMIUM is None:
-        pytest.fail("chromium is not installed: .ci/run installs Debian's chromium")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    with chromium() as launched:  # after the fixtures that run the pipeline
         yield launched
-        launched.close()
 
 
 @pytest.fixture
