@@ -3,8 +3,9 @@
 `send()` delivers the due webhook sends and alert mail once: at the start of a poll (retries due
 from earlier polls), right after every batch that made notices (before the next source's items
 are stored, so a batch's alerts never wait behind the next batch's work), and at the end. Alert
-mail needs the outbox's sending lock for the whole poll: when a `digest send` holds it, the
-mail stays queued for the next poll or for that send, and the report says so.
+mail takes the outbox's sending lock for each of these passes only (a digest due meanwhile is
+not held up for the whole poll): when another sender holds it, the mail stays queued for the
+next pass or goes with that sender's, and the report says so.
 """
 
 from __future__ import annotations
@@ -41,12 +42,7 @@ class Courier:
             # the administrator's own endpoints, possibly on the intranet: not the feeds' client
             client = httpx.AsyncClient(headers={"User-Agent": self._config.fetch.user_agent})
             self._hooks = await self._stack.enter_async_context(client)
-        if outbox.alert_recipients(alerts):
-            self._mail = self._stack.enter_context(
-                outbox.sending_turn(self._config.storage.database)
-            )
-            if not self._mail:
-                self.problem = "another send holds the outbox; alert mail goes with the next poll"
+        self._mail = bool(outbox.alert_recipients(alerts))
         return self
 
     async def send(self) -> None:
@@ -60,7 +56,13 @@ class Courier:
             )
 
     async def _mail_out(self) -> None:
-        if self._mail:
+        if not self._mail:
+            return
+        with outbox.sending_turn(self._config.storage.database) as mine:
+            if not mine:
+                self.problem = "another send holds the outbox; alert mail goes with it or later"
+                return
+            self.problem = None
             wanted = outbox.asked_by(self._config.alerts)
             try:
                 self.mails += await outbox.deliver(

@@ -82,7 +82,11 @@ async def poll(
     now: datetime,
     everything: bool = False,
     progress: Callable[[SourceOutcome], None] | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> PollReport:
+    """Poll the due sources (or all). `clock`: the time each source's items are stored at
+    (default: `now`, the poll's start); a digest built while a poll runs takes a report
+    fetched after its window ended into the next digest, never into neither."""
     sync_config_sources(storage, config)
     sources = (
         [s for s in storage.sources() if s.enabled] if everything else storage.due_sources(now)
@@ -107,17 +111,23 @@ async def poll(
 
     outcomes = []
     intake = Intake(storage, config, classifier, render.environment(), now)
-    async with Courier(storage, config, now) as courier:
-        await courier.send()  # retries due from earlier polls
-        for task in asyncio.as_completed([one(s) for s in sources]):
-            outcome, stored = _store(storage, config, await task, now)
-            outcomes.append(outcome)
-            if progress:
-                progress(outcome)
-            if intake.take(stored):
+    fetches = [asyncio.ensure_future(one(s)) for s in sources]
+    try:
+        async with Courier(storage, config, now) as courier:
+            await courier.send()  # retries due from earlier polls
+            for task in asyncio.as_completed(fetches):
+                attempt = await task
+                outcome, stored = _store(storage, config, attempt, clock() if clock else now)
+                outcomes.append(outcome)
+                if progress:
+                    progress(outcome)
+                if intake.take(stored):
+                    await courier.send()
+            if intake.finish():
                 await courier.send()
-        if intake.finish():
-            await courier.send()
+    finally:  # a poll cut short (the service stopping) leaves no fetch running
+        for fetch_task in fetches:
+            fetch_task.cancel()
     outcomes.sort(key=lambda o: o.name)
     return PollReport(
         tuple(outcomes),

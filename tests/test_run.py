@@ -16,8 +16,9 @@ import pytest
 
 from digest.config import DigestConfig
 from digest.errors import DigestError
+from digest.outbox import enqueue
 from digest.run.clock import Clock
-from digest.run.daemon import holder, running_lock
+from digest.run.daemon import Daemon, holder, running_lock
 from digest.run.service import Service
 from digest.sources.normalise import normalise
 from digest.storage.base import NewSource
@@ -32,20 +33,36 @@ from .test_cli import digest
 SEND_AT = datetime(2026, 3, 24, 4, 30, tzinfo=UTC)  # 06:30 in Beirut
 
 
+def still(moment: datetime) -> Clock:
+    return Clock(moment, time.time(), 1e-9)  # stands still
+
+
 def service(
-    tmp_path: Path, port: int, now: datetime, **run: object
+    tmp_path: Path,
+    port: int,
+    now: datetime,
+    send_at: str = "06:30",
+    first: bool = False,
+    **run: object,
 ) -> tuple[Service, SqliteStorage]:
+    """The service, started at `now`; unless `first`, it sent the digest of 23 March."""
     config = DigestConfig.model_validate(
         {
             "storage": {"database": str(tmp_path / "d.sqlite3")},
             "smtp": {"host": "127.0.0.1", "port": port},
-            "profiles": [{"name": "beirut", "recipients": ["a@example.org"], "send_at": "06:30"}],
+            "profiles": [{"name": "beirut", "recipients": ["a@example.org"], "send_at": send_at}],
             "run": run,
         }
     )
     storage = SqliteStorage(config.storage.database)
-    clock = Clock(now, time.time(), 1e-9)  # stands still
-    return Service(config, storage, clock, logging.getLogger("test")), storage
+    if not first:
+        sent = SEND_AT - timedelta(days=1)
+        span = (sent - timedelta(days=1), sent)
+        digest_id = storage.save_digest("beirut", "2026-03-23", span, sent, "s", "h", "t", [])
+        enqueue(storage, digest_id, ["a@example.org"], "digest@example.org", sent)
+        (row,) = storage.deliveries(digest_id)
+        storage.record_attempt(row.id, "sent", "250 ok", sent)
+    return Service(config, storage, still(now), logging.getLogger("test")), storage
 
 
 @pytest.mark.parametrize(
@@ -79,6 +96,65 @@ def test_a_missed_digest_is_sent_on_time_late_or_skipped_and_never_twice(
         skipped = [r for r in caplog.records if getattr(r, "event", "") == "digest-skipped"]
         assert len(skipped) == 1  # said once, not at every check
     storage.close()
+
+
+def test_the_services_own_delays_never_make_a_digest_late(
+    tmp_path: Path, mailbox: tuple[Mailbox, int]
+) -> None:
+    handler, port = mailbox
+    jobs, storage = service(tmp_path, port, SEND_AT - timedelta(hours=1), grace_minutes=0)
+    jobs.clock = still(SEND_AT + timedelta(minutes=3))  # running all along, a slow check
+    asyncio.run(jobs.send())
+    ((_, message),) = handler.received
+    assert "Sent late" not in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    storage.close()
+
+
+def test_a_digest_due_before_midnight_is_still_found_after_it(
+    tmp_path: Path, mailbox: tuple[Mailbox, int]
+) -> None:
+    handler, port = mailbox
+    due = datetime(2026, 3, 24, 21, 50, tzinfo=UTC)  # 23:50 in Beirut
+    jobs, storage = service(tmp_path, port, due + timedelta(minutes=20), send_at="23:50")
+    asyncio.run(jobs.send())
+    assert len(handler.received) == 1
+    assert storage.digest("beirut", "2026-03-24") is not None
+    storage.close()
+
+
+def test_a_new_service_does_not_open_with_a_digest_long_overdue(
+    tmp_path: Path, mailbox: tuple[Mailbox, int], caplog: pytest.LogCaptureFixture
+) -> None:
+    handler, port = mailbox
+    jobs, storage = service(tmp_path, port, SEND_AT + timedelta(hours=5), first=True)
+    asyncio.run(jobs.send())
+    assert handler.received == []
+    assert any(getattr(r, "event", "") == "digest-skipped" for r in caplog.records)
+    storage.close()
+
+
+def test_each_profile_is_scheduled_at_its_local_send_time_across_dst(tmp_path: Path) -> None:
+    config = DigestConfig.model_validate(
+        {
+            "storage": {"database": str(tmp_path / "d.sqlite3")},
+            "profiles": [
+                {"name": "beirut", "timezone": "Asia/Beirut", "send_at": "06:30"},
+                {"name": "ny", "timezone": "America/New_York", "send_at": "07:00"},
+            ],
+        }
+    )
+    daemon = Daemon(tmp_path / "digest.toml", config, Clock(), logging.getLogger("test"))
+    daemon.schedule()
+    cases = [
+        ("beirut", datetime(2026, 3, 28, 12, tzinfo=UTC), "2026-03-29T06:30:00+03:00"),
+        ("beirut", datetime(2026, 3, 27, 12, tzinfo=UTC), "2026-03-28T06:30:00+02:00"),
+        ("ny", datetime(2026, 3, 7, 20, tzinfo=UTC), "2026-03-08T07:00:00-04:00"),
+        ("ny", datetime(2026, 10, 31, 20, tzinfo=UTC), "2026-11-01T07:00:00-05:00"),
+    ]
+    for name, now, expected in cases:
+        trigger = daemon.scheduler.get_job(f"digest:{name}").trigger
+        assert trigger.get_next_fire_time(None, now).isoformat() == expected
+    daemon.storage.close()
 
 
 def test_upkeep_deletes_old_reports_in_no_story_and_their_index(
@@ -143,6 +219,6 @@ def test_status_and_backup(tmp_path: Path, mailbox: tuple[Mailbox, int]) -> None
     done = digest("--config", str(config), "backup", str(copy), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     rows = sqlite3.connect(copy).execute("SELECT count(*) FROM deliveries").fetchone()[0]
-    assert rows == len(handler.received) == 1
+    assert rows == len(handler.received) + 1 == 2  # with the digest of the day before
     again = digest("--config", str(config), "backup", str(copy), cwd=tmp_path)
     assert again.returncode == 2 and "exists" in again.stderr

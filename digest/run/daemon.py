@@ -19,6 +19,7 @@ import fcntl
 import logging
 import os
 import signal
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,27 +37,36 @@ from digest.run.logs import log
 from digest.run.service import Service
 from digest.storage import open_storage
 
-STOP_WAIT_S = 8.0
+STOP_WAIT_S = 5.0  # for the jobs in flight; then they are cut short (SIGKILL comes at 10-15 s)
+CANCEL_WAIT_S = 2.0
+LOCK_WAIT_S = 1.0
 
 
 def lock_path(database: Path) -> Path:
-    return database.with_name(database.name + ".run.lock")
+    real = database.resolve()  # one lock, however the path is spelt
+    return real.with_name(real.name + ".run.lock")
 
 
 @contextmanager
 def running_lock(database: Path) -> Iterator[None]:
-    """Hold the daemon's lock for this database, or fail at once; the file names the holder."""
+    """Hold the daemon's lock for this database, or fail (within LOCK_WAIT_S: `digest status`
+    may be looking at it); the file names the holder."""
     database.parent.mkdir(parents=True, exist_ok=True)
     path = lock_path(database)
     with path.open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "?"
-            raise DigestError(
-                f"another digest run (pid {holder}) is using {database}; stop it first"
-            ) from None
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "?"
+                    raise DigestError(
+                        f"another digest run (pid {holder}) is using {database}; stop it first"
+                    ) from None
+                time.sleep(0.05)
         handle.seek(0)
         handle.truncate()
         handle.write(f"{os.getpid()}\n")
@@ -85,11 +95,17 @@ def holder(database: Path) -> int | None:
 
 
 class Daemon:
-    def __init__(self, config_path: Path, config: configuration.DigestConfig, clock: Clock):
+    def __init__(
+        self,
+        config_path: Path,
+        config: configuration.DigestConfig,
+        clock: Clock,
+        logger: logging.Logger,
+    ):
         self.config_path = config_path
         self.config = config
         self.clock = clock
-        self.logger = logs.setup(config.run.log_format)
+        self.logger = logger
         self.storage = open_storage(config.storage.database)
         self.service = Service(config, self.storage, clock, self.logger)
         self.scheduler = AsyncIOScheduler(timezone="UTC")
@@ -165,6 +181,11 @@ class Daemon:
         self.schedule()
         log(self.logger, logging.INFO, "reloaded", f"configuration {self.config_path} reloaded")
 
+    async def _first_round(self, stopping: asyncio.Event) -> None:
+        await self.service.poll()
+        if not stopping.is_set():
+            await self.service.send()
+
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         stopping = asyncio.Event()
@@ -182,14 +203,18 @@ class Daemon:
             f"{len(self.config.sources)} source(s), {len(self.config.profiles)} profile(s)",
         )
         # at once, not a period later: read the feeds, then send a digest missed while down
-        await self.service.poll()
-        await self.service.send()
+        first = asyncio.create_task(self._first_round(stopping))
         await stopping.wait()
-        log(self.logger, logging.INFO, "stopping", "stopping: finishing the job in flight")
+        log(self.logger, logging.INFO, "stopping", "stopping: finishing the jobs in flight")
+        self.scheduler.pause()  # no new job; APScheduler's shutdown would cancel those running
+        jobs = {task for task in (first, *self.service.running) if not task.done()}
+        if jobs:
+            _, unfinished = await asyncio.wait(jobs, timeout=STOP_WAIT_S)
+            for task in unfinished:  # each source's items are committed as they come
+                task.cancel()
+            if unfinished:
+                await asyncio.wait(unfinished, timeout=CANCEL_WAIT_S)
         self.scheduler.shutdown(wait=False)
-        pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        if pending:
-            await asyncio.wait(pending, timeout=STOP_WAIT_S)
         if server is not None:
             server.close()
         await self.service.close()
@@ -198,9 +223,11 @@ class Daemon:
 
 
 def run_daemon(config_path: Path) -> int:
+    # a reload asked for while starting waits for the handler, instead of killing the process
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     config = configuration.load(config_path)
     clock = Clock.from_environment()
     with running_lock(config.storage.database):
-        daemon = Daemon(config_path, config, clock)
+        daemon = Daemon(config_path, config, clock, logs.setup(config.run.log_format))
         asyncio.run(daemon.run())
     return 0

@@ -9,6 +9,8 @@ import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from digest.errors import DigestError
+
 if TYPE_CHECKING:
     from digest.run.daemon import Daemon
 
@@ -43,13 +45,16 @@ async def start(daemon: Daemon) -> asyncio.Server | None:
 
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            request = await asyncio.wait_for(reader.readline(), timeout=5)
-            if request.split(b" ")[1:2] == [b"/health"]:
-                status, body = report(daemon)
-            else:
-                status, body = 404, {"error": "GET /health"}
+            try:
+                request = await asyncio.wait_for(reader.readline(), timeout=5)
+                if request.split(b" ")[1:2] == [b"/health"]:
+                    status, body = report(daemon)
+                else:
+                    status, body = 404, {"error": "GET /health"}
+            except (ValueError, DigestError) as exc:  # an endless request line; the database
+                status, body = 500, {"status": "error", "error": str(exc)}
             payload = json.dumps(body).encode()
-            reason = {200: "OK", 404: "Not Found", 503: "Service Unavailable"}[status]
+            reason = {200: "OK", 404: "Not Found", 500: "Error", 503: "Service Unavailable"}[status]
             writer.write(
                 f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
                 f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import wraps
 from typing import ParamSpec
 from zoneinfo import ZoneInfo
@@ -16,6 +16,7 @@ import httpx
 
 from digest import outbox, pipeline
 from digest.config import DigestConfig, ProfileConfig
+from digest.errors import DigestError
 from digest.intake import dispatch_alerts
 from digest.render import environment
 from digest.run.clock import Clock
@@ -26,21 +27,46 @@ from digest.sources.http import make_client
 from digest.storage import Storage
 
 P = ParamSpec("P")
+LOOKBACK = timedelta(days=1)  # how far back a missed send time is still looked for
+PRUNE_BATCH = 2000  # reports deleted per transaction, the event loop free in between
 
 
 def guarded(job: Callable[P, Awaitable[None]]) -> Callable[P, Awaitable[None]]:
-    """A job that logs its failure instead of raising it into the scheduler."""
+    """A job that logs its failure instead of raising it into the scheduler (a failure logged
+    in full once, then in one line while it repeats). Cancelled (the service stopping after
+    its wait), it ends there: what it committed stays, the rest waits for the next start."""
+    last: list[str] = []
 
     @wraps(job)
     async def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        logger = logging.getLogger("digest.run")
         try:
             await job(*args, **kwargs)
+        except asyncio.CancelledError:
+            logger.warning("%s cut short by the stop", job.__name__, extra={"event": "cut-short"})
         except Exception as exc:  # the service must outlive any one job
-            logging.getLogger("digest.run").exception(
-                "%s failed: %s", job.__name__, exc, extra={"event": f"{job.__name__}-failed"}
-            )
+            event = f"{job.__name__}-failed"
+            if last == [str(exc)]:
+                logger.error("%s failed again: %s", job.__name__, exc, extra={"event": event})
+            else:
+                logger.exception("%s failed: %s", job.__name__, exc, extra={"event": event})
+            last[:] = [str(exc)]
+        else:
+            last.clear()
 
     return run
+
+
+def latest_send(profile: ProfileConfig, now: datetime) -> tuple[date, datetime] | None:
+    """The profile's latest send time at or before `now`, within LOOKBACK (so a digest due at
+    23:50 is still found at 00:10), with its local day."""
+    zone = ZoneInfo(profile.timezone)
+    today = now.astimezone(zone).date()
+    for day in (today, today - timedelta(days=1)):
+        due = datetime.combine(day, profile.send_at, tzinfo=zone)
+        if due <= now:
+            return (day, due) if now - due <= LOOKBACK else None
+    return None
 
 
 class Service:
@@ -54,19 +80,25 @@ class Service:
         self.env = environment()
         self.gazetteer = Gazetteer.load()
         self.parents = pipeline.region_parents(self.gazetteer)
+        self.started = clock.now()
         self._classifier: Classifier | None = None
         self._client: httpx.AsyncClient | None = None
+        self._stale_client = False
         self._skipped: set[tuple[str, str]] = set()
         # a job started by hand (at start) and by its trigger must not overlap
         self._polling = asyncio.Lock()
-        self._sending = asyncio.Lock()
+        self._delivering = asyncio.Lock()
+        self.running: set[asyncio.Task[None]] = set()  # jobs in flight, for a clean stop
         self.last_poll: datetime | None = None
 
     def reconfigure(self, config: DigestConfig) -> None:
-        """Take a new configuration (already validated); the classifier and the HTTP client are
-        made again from it when next needed."""
+        """Take a new configuration (already validated): the classifier is made again if the
+        signals changed, the HTTP client if [fetch] did (after the poll in flight)."""
+        if config.signals != self.config.signals:
+            self._classifier = None
+        if config.fetch != self.config.fetch:
+            self._stale_client = True
         self.config = config
-        self._classifier = None
         self._skipped.clear()
 
     def classifier(self) -> Classifier:
@@ -79,18 +111,30 @@ class Service:
             await self._client.aclose()
             self._client = None
 
+    def _track(self) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self.running.add(task)
+            task.add_done_callback(self.running.discard)
+
     @guarded
     async def poll(self) -> None:
         if self._polling.locked():
             return
+        self._track()
         async with self._polling:
             await self._poll()
 
     async def _poll(self) -> None:
         now = self.clock.now()
+        if self._stale_client:
+            await self.close()
+            self._stale_client = False
         if self._client is None:
             self._client = make_client(self.config.fetch)
-        report = await pipeline.poll(self.storage, self.config, self.classifier, self._client, now)
+        report = await pipeline.poll(
+            self.storage, self.config, self.classifier, self._client, now, clock=self.clock.now
+        )
         self.last_poll = now
         failed = [o for o in report.outcomes if o.status == "failed"]
         log(
@@ -118,20 +162,26 @@ class Service:
 
     @guarded
     async def send(self) -> None:
-        """Queue the digests that are due, release held alerts, and try the outbox once."""
-        if self._sending.locked():
-            return
-        async with self._sending:
-            await self._send()
-
-    async def _send(self) -> None:
+        """Queue the digests that are due and release held alerts (at once, whatever else
+        runs), then try the outbox once, unless a delivery is under way here or elsewhere."""
+        self._track()
         now = self.clock.now()
-        with outbox.sending_turn(self.config.storage.database) as mine:
-            if not mine:  # `digest send` is at it; it will send what is due
-                return
-            for profile in self.config.profiles:
+        for profile in self.config.profiles:
+            try:
                 self._queue_if_due(profile, now)
-            dispatch_alerts(self.storage, self.config.alerts, self.env, self.config.smtp, now)
+            except DigestError as exc:  # one profile's trouble holds up no other
+                log(self.logger, logging.ERROR, "digest-failed", f"{profile.name}: {exc}")
+        dispatch_alerts(self.storage, self.config.alerts, self.env, self.config.smtp, now)
+        if self._delivering.locked():
+            return
+        async with self._delivering:
+            await self._deliver(now)
+
+    async def _deliver(self, now: datetime) -> None:
+        with outbox.sending_turn(self.config.storage.database) as mine:
+            if not mine:  # the poll's alert mail, or `digest send`: the next check sends
+                log(self.logger, logging.DEBUG, "outbox-busy", "outbox busy; next check")
+                return
             wanted = outbox.asked_by(self.config.alerts, self.config.profiles)
             outcomes = await outbox.deliver(
                 self.storage, self.config.smtp, now, wanted, self.config.web.base_url
@@ -149,28 +199,21 @@ class Service:
             )
 
     def _queue_if_due(self, profile: ProfileConfig, now: datetime) -> None:
-        day = pipeline.due_day(profile, now)
-        if day is None or not profile.recipients:
+        found = latest_send(profile, now)
+        if found is None or not profile.recipients:
             return
+        day, due = found
         record = self.storage.digest(profile.name, day.isoformat())
         if record is not None:
             queued = {d.recipient for d in self.storage.deliveries(record.id)}
             if queued >= set(profile.recipients):
                 return
-        due = datetime.combine(day, profile.send_at, tzinfo=ZoneInfo(profile.timezone))
-        late = now - due > timedelta(minutes=self.config.run.grace_minutes)
-        if late and self.config.run.late_digests == "skip":
-            if (profile.name, day.isoformat()) not in self._skipped:
-                self._skipped.add((profile.name, day.isoformat()))
-                log(
-                    self.logger,
-                    logging.WARNING,
-                    "digest-skipped",
-                    f"{profile.name} {day}: due at {due:%H:%M %Z}, too late to send; the next "
-                    "digest covers its reports",
-                    profile=profile.name,
-                    day=day.isoformat(),
-                )
+        # late only if missed while the service was down: its own delays do not count
+        missed = due < self.started and now - due > timedelta(minutes=self.config.run.grace_minutes)
+        if missed and (
+            self.config.run.late_digests == "skip" or not self.storage.has_digests(profile.name)
+        ):
+            self._skip(profile, day, due)
             return
         added = pipeline.queue_digest(
             self.storage,
@@ -180,24 +223,47 @@ class Service:
             self.parents,
             self.config.smtp.from_addr,
             now,
-            (due, now) if late else None,
+            (due, now) if missed else None,
         )
         log(
             self.logger,
             logging.INFO,
             "digest-queued",
-            f"{profile.name} {day}: {added} message(s) queued" + (" (late)" if late else ""),
+            f"{profile.name} {day}: {added} message(s) queued" + (" (late)" if missed else ""),
             profile=profile.name,
             day=day.isoformat(),
             messages=added,
-            late=late,
+            late=missed,
+        )
+
+    def _skip(self, profile: ProfileConfig, day: date, due: datetime) -> None:
+        """Say once that a missed digest is not sent (by the configuration, or on a first
+        start: a new service does not open with yesterday's digest)."""
+        if (profile.name, day.isoformat()) in self._skipped:
+            return
+        self._skipped.add((profile.name, day.isoformat()))
+        log(
+            self.logger,
+            logging.WARNING,
+            "digest-skipped",
+            f"{profile.name} {day}: due at {due:%H:%M %Z}, missed while the service was down, "
+            "not sent; the next digest covers its reports",
+            profile=profile.name,
+            day=day.isoformat(),
         )
 
     @guarded
     async def upkeep(self) -> None:
         """Retention of reports in no story, then SQLite's own upkeep."""
+        self._track()
         days = self.config.run.retention_days
-        gone = self.storage.prune(self.clock.now() - timedelta(days=days)) if days else 0
+        gone = 0
+        while days:  # in batches: the event loop (signals, health, jobs) stays free
+            pruned = self.storage.prune(self.clock.now() - timedelta(days=days), PRUNE_BATCH)
+            gone += pruned
+            if pruned < PRUNE_BATCH:
+                break
+            await asyncio.sleep(0)
         self.storage.maintain()
         log(
             self.logger,

@@ -787,6 +787,9 @@ class SqliteStorage:
                 )
         return int(row["id"])
 
+    def has_digests(self, profile: str) -> bool:
+        return bool(self._query("SELECT 1 FROM digests WHERE profile = ? LIMIT 1", (profile,)))
+
     def digests(self) -> list[DigestRecord]:
         rows = self._query("SELECT * FROM digests ORDER BY day DESC, profile")
         return [_digest(row) for row in rows]
@@ -831,23 +834,31 @@ class SqliteStorage:
 
     # upkeep
 
-    def prune(self, before: datetime) -> int:
-        """Delete the reports published before `before` that belong to no story (stories,
-        their reports and digests are kept); returns how many went."""
+    def prune(self, before: datetime, limit: int) -> int:
+        """Delete up to `limit` reports published before `before` that belong to no story
+        (stories, their reports and digests are kept), with their search index; returns how
+        many went."""
         with self._transaction() as db:
-            doomed = """SELECT i.id FROM items i WHERE i.published_at < ?
-                AND NOT EXISTS (SELECT 1 FROM story_items si WHERE si.item_id = i.id)"""
-            keys = f"SELECT key FROM search_docs WHERE item_id IN ({doomed})"
-            db.execute(f"DELETE FROM search_text WHERE rowid IN ({keys})", (iso(before),))
-            db.execute(f"DELETE FROM search_places WHERE key IN ({keys})", (iso(before),))
-            gone = db.execute(f"DELETE FROM items WHERE id IN ({doomed})", (iso(before),))
-            return int(gone.rowcount)
+            doomed = [
+                (row[0],)
+                for row in db.execute(
+                    """SELECT i.id FROM items i WHERE i.published_at < ? AND NOT EXISTS
+                       (SELECT 1 FROM story_items si WHERE si.item_id = i.id) LIMIT ?""",
+                    (iso(before), limit),
+                )
+            ]
+            keys = "SELECT key FROM search_docs WHERE item_id = ?"
+            db.executemany(f"DELETE FROM search_text WHERE rowid IN ({keys})", doomed)
+            db.executemany(f"DELETE FROM search_places WHERE key IN ({keys})", doomed)
+            db.executemany("DELETE FROM items WHERE id = ?", doomed)
+            return len(doomed)
 
     def maintain(self) -> None:
         """Fold the write-ahead log into the database and refresh the planner's statistics."""
         try:
             self._db.execute("PRAGMA optimize")
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            # PASSIVE: never waits on the archive's readers
+            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
         except sqlite3.Error as exc:
             raise StorageError(f"database {self.path}: {exc}") from None
 
