@@ -222,3 +222,20 @@ def test_status_and_backup(tmp_path: Path, mailbox: tuple[Mailbox, int]) -> None
     assert rows == len(handler.received) + 1 == 2  # with the digest of the day before
     again = digest("--config", str(config), "backup", str(copy), cwd=tmp_path)
     assert again.returncode == 2 and "exists" in again.stderr
+
+
+def test_json_log_lines_carry_the_event_and_its_fields() -> None:
+    from digest.run.logs import JsonLines, log
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("test.json")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    log(logger, logging.INFO, "digest-queued", "beirut: 2 queued", profile="beirut", messages=2)
+    line = json.loads(JsonLines().format(records[0]))
+    assert line["event"] == "digest-queued" and line["level"] == "info"
+    assert line["profile"] == "beirut" and line["messages"] == 2
+    assert line["message"] == "beirut: 2 queued" and line["time"].endswith("+00:00")
+    logger.removeHandler(handler)
