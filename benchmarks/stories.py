@@ -35,7 +35,7 @@ from digest.jsonl import UNDATED, cluster_lines
 from digest.scoring import bcubed
 from digest.signals.classify import Classifier, Text
 from digest.sources.normalise import content_hash
-from digest.stories import Clusterer, Vocabulary
+from digest.stories import Clusterer, Vocabulary, collector_paused
 from digest.text import fold_plain
 from digest.types import AssessedItem, Item
 
@@ -135,10 +135,11 @@ def copies(base: list[AssessedItem], size: int) -> list[AssessedItem]:
 
 def cluster_seconds(entries: list[AssessedItem]) -> tuple[float, int]:
     started = time.perf_counter()
-    clusterer = Clusterer(Vocabulary(entries))
-    for entry in sorted(entries, key=lambda e: e.item.published):
-        clusterer.add(entry)
-    clusterer.merge()
+    with collector_paused():  # as `digest cluster` does
+        clusterer = Clusterer(Vocabulary(entries))
+        for entry in sorted(entries, key=lambda e: e.item.published):
+            clusterer.add(entry)
+        clusterer.merge()
     return time.perf_counter() - started, len(clusterer.stories())
 
 

@@ -22,7 +22,7 @@ from digest.alerts.fire import Firing, Watch, compiled
 from digest.config import AlertConfig, DigestConfig, SmtpConfig
 from digest.signals.classify import Classifier, Text
 from digest.storage.base import FiredReport, Storage
-from digest.stories import STORY_WINDOW, Clusterer, Vocabulary
+from digest.stories import STORY_WINDOW, Clusterer, Vocabulary, collector_paused
 from digest.types import AssessedItem, Item, Rendered, StoryView
 
 ENGINE = "signals-1"
@@ -74,8 +74,9 @@ def clusterer_since(
     # word weights over everything read in the period, not only the few risk reports clustered
     # (among a handful of reports on one kind of incident, every word looks common)
     background = storage.assessed_items(earliest - STORY_WINDOW, now + STORY_WINDOW)
-    vocabulary = Vocabulary({e.item.id: e for e in [*background, *seen]}.values())
-    return Clusterer(vocabulary, existing)
+    with collector_paused():
+        vocabulary = Vocabulary({e.item.id: e for e in [*background, *seen]}.values())
+        return Clusterer(vocabulary, existing)
 
 
 def save_clustered(
@@ -84,8 +85,9 @@ def save_clustered(
     """Add the reports to the clusterer's stories, merge what became alike, store the stories
     that changed; those stories, with their reports."""
     clusterer.reserve(storage.story_ids([entry.item.id for entry in entries]))
-    touched = {clusterer.add(entry)[0] for entry in entries}
-    merges = clusterer.merge(touched)
+    with collector_paused():
+        touched = {clusterer.add(entry)[0] for entry in entries}
+        merges = clusterer.merge(touched)
     changed = clusterer.views(touched | {merge.into for merge in merges})
     absorbed = {merge.absorbed: merge.into for merge in merges}
     storage.save_stories([view.story for view in changed], absorbed, now)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 
 from digest.signals.classify import Classifier, Explained, Text
 from digest.sources.normalise import canonical_url, content_hash
-from digest.stories import Clusterer, Vocabulary
+from digest.stories import Clusterer, Vocabulary, collector_paused
 from digest.types import AssessedItem, Item
 
 M = TypeVar("M", bound=BaseModel)
@@ -170,10 +170,11 @@ def cluster_lines(lines: Iterable[str | bytes], classifier: Classifier) -> list[
         )
         results.append({"id": parsed.id, "story": None})
         entries.append((len(results) - 1, AssessedItem(item, assessment)))
-    clusterer = Clusterer(Vocabulary(entry for _, entry in entries))
-    for _, entry in sorted(entries, key=lambda e: (e[1].item.published, e[0])):
-        clusterer.add(entry)
-    clusterer.merge()
+    with collector_paused():
+        clusterer = Clusterer(Vocabulary(entry for _, entry in entries))
+        for _, entry in sorted(entries, key=lambda e: (e[1].item.published, e[0])):
+            clusterer.add(entry)
+        clusterer.merge()
     for index, entry in entries:
         story, reason = clusterer.story_of(entry.item.id)
         results[index] = {"id": entry.item.id, "story": story, "reason": reason}

@@ -46,27 +46,47 @@ _STOPWORDS = frozenset(
 
 def terms(title: str, text: str) -> Counter[str]:
     """Content words of a report and how often they occur (title words count TITLE_WEIGHT times)."""
-    counts = Counter(_words(text[:TEXT_CHARS]) if text else ())
-    for word in _words(title):
-        counts[word] += TITLE_WEIGHT
+    counts: Counter[str] = Counter()
+    if text:  # each distinct word looked up once
+        _count(Counter(_WORD.findall(fold_plain(text[:TEXT_CHARS]))).items(), counts)
+    _count(((word, TITLE_WEIGHT) for word in _WORD.findall(fold_plain(title))), counts)
     return counts
 
 
-def _words(text: str) -> list[str]:
-    words = []
-    for word in _WORD.findall(fold_plain(text)):
-        if word in _STOPWORDS:
-            continue
-        if "\u0600" <= word[0] <= "\u06ff":
-            for article in _ARABIC_ARTICLES:
-                if word.startswith(article) and len(word) - len(article) >= 3:
-                    word = word[len(article) :]
-                    break
-        elif len(word) > 3 and word[-1] == "s" and word[-2] != "s":
-            word = word[:-1]
-        if word not in _STOPWORDS:
-            words.append(word)
-    return words
+def _count(words: Iterable[tuple[str, int]], counts: Counter[str]) -> None:
+    """Add the words' numbers to their terms' counts, in order of first occurrence."""
+    known = _TERM_OF
+    if len(known) > _TERMS_KEPT:  # a service reads for months: the cache starts again
+        known.clear()
+    for word, number in words:
+        term = known.get(word)
+        if term is None and word not in known:
+            term = known[word] = _term(word)
+        if term is not None:
+            counts[term] += number
+
+
+_TERM_OF: dict[str, str | None] = {}  # a word as it was read -> its term (None: a stopword)
+_TERMS_KEPT = 500_000
+
+
+def _term(word: str) -> str | None:
+    """The word as a term: no Arabic article, no English plural s; None for a stopword."""
+    if word in _STOPWORDS:
+        return None
+    if "\u0600" <= word[0] <= "\u06ff":
+        for article in _ARABIC_ARTICLES:
+            if word.startswith(article) and len(word) - len(article) >= 3:
+                word = word[len(article) :]
+                break
+    elif len(word) > 3 and word[-1] == "s" and word[-2] != "s":
+        word = word[:-1]
+    return None if word in _STOPWORDS else word
+
+
+# 1 + log tf for the small counts nearly every word has, worked out once
+_TF_KEPT = 64
+_TF = [1.0, 1.0, *(1.0 + math.log(count) for count in range(2, _TF_KEPT))]
 
 
 class Frequencies:
@@ -84,9 +104,9 @@ class Frequencies:
 
     def vector(self, counts: Mapping[str, int]) -> Vector:
         """The unit vector of a report's words, weighted (1 + log tf) * idf."""
-        idf, unseen = self._idf, self._unseen
+        idf, unseen, tf = self._idf, self._unseen, _TF
         weights = {
-            word: (1.0 + math.log(count) if count > 1 else 1.0) * idf.get(word, unseen)
+            word: (tf[count] if count < _TF_KEPT else 1.0 + math.log(count)) * idf.get(word, unseen)
             for word, count in counts.items()
         }
         norm = math.sqrt(sum([w * w for w in weights.values()]))
@@ -100,7 +120,8 @@ def dot(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     changes with the hash seed), so that every run gives the same figures to the last bit."""
     if len(a) > len(b):
         a, b = b, a
-    return sum([weight * b[word] for word, weight in a.items() if word in b])
+    common = a.keys() & b.keys()  # in C: the loop below looks only in this small set
+    return sum([a[word] * b[word] for word in a if word in common])
 
 
 def strongest(vector: Mapping[str, float], count: int) -> list[str]:
