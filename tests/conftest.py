@@ -4,6 +4,7 @@ import contextlib
 import hashlib
 import shutil
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -206,3 +207,16 @@ def chromium() -> Iterator[Browser]:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield launched
         launched.close()
+
+
+def database_at(path: Path, version: int) -> sqlite3.Connection:
+    """A database as digest left it at schema `version` (its migrations up to that one run),
+    for the tests of what a later migration does to it."""
+    from digest.storage.migrations import MIGRATIONS
+    from digest.storage.sqlite import _statements
+
+    db = sqlite3.connect(path)
+    for number in range(1, version + 1):
+        for statement in _statements(MIGRATIONS[number]):
+            db.execute(statement)
+    return db

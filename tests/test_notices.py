@@ -19,11 +19,11 @@ from digest.outbox import asked_by, deliver
 from digest.render import environment
 from digest.signals.classify import Classifier, Text
 from digest.storage.base import AlertEvent, FiredReport, NewSource
-from digest.storage.migrations import LATEST, MIGRATIONS
-from digest.storage.sqlite import SqliteStorage, _statements
+from digest.storage.migrations import LATEST
+from digest.storage.sqlite import SqliteStorage
 from digest.types import AssessedItem, Story, StoryMember
 
-from .conftest import Mailbox
+from .conftest import Mailbox, database_at
 from .test_storage import items as cedar_items
 
 NOW = datetime(2026, 3, 24, 9, 0, tzinfo=UTC)  # 11:00 in Beirut (UTC+2 until 29 March)
@@ -198,10 +198,7 @@ def test_quiet_hours_hold_mail_until_morning_but_not_a_critical_story(
 
 def test_a_database_of_schema_6_keeps_its_outbox_and_webhook_sends(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
-    db = sqlite3.connect(path)
-    for number in range(1, 7):
-        for statement in _statements(MIGRATIONS[number]):
-            db.execute(statement)
+    db = database_at(path, 6)
     db.executescript(
         """
         INSERT INTO digests (id, profile, day, window_start, window_end, built_at, subject,

@@ -29,15 +29,17 @@ from digest.signals.classify import Classifier
 from digest.signals.gazetteer import Gazetteer
 from digest.sources.normalise import normalise
 from digest.storage.base import NewSource
-from digest.storage.migrations import LATEST, MIGRATIONS
+from digest.storage.migrations import LATEST
 from digest.storage.reader import ArchiveReader
 from digest.storage.search import SearchFilters, match_expression
-from digest.storage.sqlite import SqliteStorage, _statements
+from digest.storage.sqlite import SqliteStorage
 from digest.types import AssessedItem, RawItem
 from digest.web.app import create_app
 from digest.web.export import export_site
 from digest.web.security import Access
 from digest.web.site import Site
+
+from .conftest import database_at
 
 NOW = datetime(2026, 3, 24, 4, 30, tzinfo=UTC)
 DAY = NOW.date().isoformat()
@@ -433,10 +435,7 @@ def test_items_stored_before_the_index_existed_are_indexed_by_the_migration(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "old.sqlite3"
-    db = sqlite3.connect(path)
-    for number in range(1, 8):
-        for statement in _statements(MIGRATIONS[number]):
-            db.execute(statement)
+    db = database_at(path, 7)
     db.executescript(
         """
         INSERT INTO sources (id, name, url, created_at) VALUES (1, 'NNA', 'https://n', 'x');
