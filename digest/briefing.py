@@ -65,8 +65,12 @@ def is_warning(view: StoryView) -> bool:
     return bool({"movement_restriction", "evacuation"} & categories) and categories <= WARNINGS
 
 
-def rank_key(view: StoryView) -> tuple[int, float]:
-    return -view.story.severity, -view.story.last_updated.timestamp()
+def rank_key(view: StoryView) -> tuple[int, int, int, float]:
+    """Most severe first; of equals, the best corroborated (the best source tier, then the
+    most independent sources), then the latest."""
+    found = view.corroboration
+    tier, sources = (found.best_tier, -found.independent) if found else (0, 0)
+    return -view.story.severity, tier, sources, -view.story.last_updated.timestamp()
 
 
 def assemble(
@@ -132,20 +136,29 @@ def trimmed(digest: Digest, keep: int) -> Digest:
 
 
 def group_by_place(views: list[StoryView]) -> tuple[GovernorateSection, ...]:
-    tree: dict[tuple[str, str | None], dict[tuple[str, str | None], list[StoryView]]]
-    tree = defaultdict(lambda: defaultdict(list))
-    for view in views:
-        tree[_governorate(view.story.primary)][_district(view.story.primary)].append(view)
+    """Governorate, then district sections, the most pressing story first at every level."""
     sections = []
-    for (name, pcode), districts in tree.items():
-        parts = [
-            DistrictSection(d_name, d_pcode, tuple(sorted(stories, key=rank_key)))
-            for (d_name, d_pcode), stories in districts.items()
-        ]
-        parts.sort(key=lambda d: (rank_key(d.stories[0]), d.name))
-        sections.append(GovernorateSection(name, pcode, tuple(parts)))
+    for governorate in group_as_listed(sorted(views, key=rank_key)):
+        parts = sorted(governorate.districts, key=lambda d: (rank_key(d.stories[0]), d.name))
+        sections.append(GovernorateSection(governorate.name, governorate.pcode, tuple(parts)))
     sections.sort(key=lambda g: (rank_key(g.districts[0].stories[0]), g.name))
     return tuple(sections)
+
+
+def group_as_listed(views: Iterable[StoryView]) -> tuple[GovernorateSection, ...]:
+    """Governorate, then district sections in the order the views come (a stored digest's)."""
+    tree: dict[tuple[str, str | None], dict[tuple[str, str | None], list[StoryView]]] = {}
+    for view in views:
+        places = tree.setdefault(_governorate(view.story.primary), {})
+        places.setdefault(_district(view.story.primary), []).append(view)
+    return tuple(
+        GovernorateSection(
+            name,
+            pcode,
+            tuple(DistrictSection(dn, dp, tuple(stories)) for (dn, dp), stories in places.items()),
+        )
+        for (name, pcode), places in tree.items()
+    )
 
 
 def _governorate(location: Location | None) -> tuple[str, str | None]:

@@ -493,7 +493,14 @@ def _send(
             print(f"{profile.name}: no recipients configured", file=sys.stderr)
             continue
         added = pipeline.queue_digest(
-            storage, profile, day, environment(), parents, config.smtp.from_addr, now
+            storage,
+            profile,
+            day,
+            environment(),
+            parents,
+            config.smtp.from_addr,
+            now,
+            tiers=config.source_tiers(),
         )
         print(f"{profile.name} {day.isoformat()}: {added} message(s) queued")
     # alerts held back by a rule's throttle or quiet hours may be due by now
@@ -573,8 +580,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     gazetteer = Gazetteer.load()
     storage = _storage(config)
     try:
+        parents = pipeline.region_parents(gazetteer)
         _, rendered = pipeline.build_digest(
-            storage, profile, day, environment(), pipeline.region_parents(gazetteer), now
+            storage, profile, day, environment(), parents, now, tiers=config.source_tiers()
         )
     finally:
         storage.close()

@@ -35,6 +35,7 @@ from digest.errors import ConfigError
 from digest.resources import bundled_config
 from digest.signals.categories import CATEGORY_CODES
 from digest.signals.scope import DEFAULT_COUNTRIES
+from digest.types import SourceTier
 
 ENV_PREFIX = "DIGEST_"
 ENV_CONFIG = "DIGEST_CONFIG"
@@ -161,6 +162,9 @@ class SourceConfig(Section):
     language: str | None = None
     interval_s: int | None = Field(default=None, ge=60)
     enabled: bool = True
+    # 1 official or UN, 2 established media, 3 local or partisan outlets, 4 unverified social
+    tier: int = Field(default=3, ge=1, le=4)
+    affiliation: str | None = Field(default=None, min_length=1, max_length=100)
 
     @field_validator("url")
     @classmethod
@@ -328,6 +332,9 @@ class DigestConfig(Section):
                     raise ValueError(f"{kind}: the name {name!r} is used twice")
                 seen.add(name)
         return self
+
+    def source_tiers(self) -> dict[str, SourceTier]:
+        return {s.name: SourceTier(s.tier, s.affiliation) for s in self.sources}
 
     def profile(self, name: str | None) -> ProfileConfig:
         if not self.profiles:

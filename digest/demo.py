@@ -50,7 +50,9 @@ def run_demo(out: Path) -> DemoResult:
         parents = pipeline.region_parents(gazetteer)
         files: list[Path] = []
         for profile in config.profiles:
-            _, rendered = pipeline.build_digest(storage, profile, DEMO_DAY, env, parents, DEMO_NOW)
+            _, rendered = pipeline.build_digest(
+                storage, profile, DEMO_DAY, env, parents, DEMO_NOW, tiers=config.source_tiers()
+            )
             stem = out / f"digest-{profile.name}-{DEMO_DAY.isoformat()}"
             message = build_message(
                 rendered,
@@ -70,7 +72,7 @@ def run_demo(out: Path) -> DemoResult:
                 files.append(path)
     finally:
         storage.close()
-    site = Site(database, env, gazetteer, config.web.timezone)
+    site = Site.configured(config)
     try:
         archive = export_site(site, out / "archive")
     finally:

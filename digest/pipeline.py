@@ -10,7 +10,7 @@ import logging
 import random
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
@@ -33,7 +33,7 @@ from digest.sources.http import FetchPolicy, Gone, TransientError, fetch
 from digest.sources.normalise import identity_keys, normalise
 from digest.sources.reliefweb import fetch_reliefweb, parse_reliefweb
 from digest.storage.base import NewSource, SourceRecord, Storage
-from digest.types import Digest, Fetched, NotModified, Rendered, StoryView
+from digest.types import Digest, Fetched, NotModified, Rendered, SourceTier, StoryView
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_FAILURE = timedelta(minutes=5)
@@ -217,11 +217,13 @@ def build_digest(
     parents: dict[str, str],
     now: datetime,
     late: tuple[datetime, datetime] | None = None,
+    tiers: Mapping[str, SourceTier] | None = None,
 ) -> tuple[Digest, Rendered]:
-    """`late`: (when it was due, when it goes), said at its top, for a digest sent late."""
+    """`late`: (when it was due, when it goes), said at its top, for a digest sent late;
+    `tiers`: the sources' tiers, for corroboration."""
     span = briefing.window(profile, day, storage.last_sent_until(profile.name, day.isoformat()))
     views = [
-        StoryView(story, tuple(entries), profile.language, span[0])
+        StoryView(story, tuple(entries), profile.language, span[0], tiers)
         for story, entries in storage.stories_between(*span)
     ]
     before = [
@@ -265,13 +267,14 @@ def queue_digest(
     sender: str,
     now: datetime,
     late: tuple[datetime, datetime] | None = None,
+    tiers: Mapping[str, SourceTier] | None = None,
 ) -> int:
     """Build the day's digest unless it already went into the outbox (what was queued is what
     is sent, on every attempt), and queue it for every recipient not yet queued. Returns the
     number of messages added."""
     record = storage.digest(profile.name, day.isoformat())
     if record is None or not storage.deliveries(record.id):
-        build_digest(storage, profile, day, env, parents, now, late)
+        build_digest(storage, profile, day, env, parents, now, late, tiers)
         record = storage.digest(profile.name, day.isoformat())
     if record is None:
         raise StorageError(f"the digest of {profile.name} for {day} was not stored")

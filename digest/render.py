@@ -26,7 +26,7 @@ from jinja2 import (
 from digest import briefing
 from digest.resources import templates_dir
 from digest.signals.categories import LABELS
-from digest.types import Casualties, Digest, Location, Rendered, StoryView
+from digest.types import Casualties, Corroboration, Digest, Location, Rendered, StoryView
 from digest.wording import count, date_text, say
 
 MAX_HTML_BYTES = 95_000
@@ -199,11 +199,23 @@ def reader_context(lang: str, zone: str) -> dict[str, Any]:
     def sources(number: int) -> str:
         return count("1 source", "{count} sources", number, lang)
 
+    def corroborated(found: Corroboration) -> str:
+        """ "confirmed by 4 independent sources, best tier 1" or "single source, tier 3"."""
+        if found.independent > 1:
+            return say(
+                "confirmed by {count} independent sources, best tier {tier}",
+                lang,
+                count=found.independent,
+                tier=found.best_tier,
+            )
+        return say("single source, tier {tier}", lang, tier=found.best_tier)
+
     return {
         "lang": lang,
         "rtl": lang == "ar",
         "_": words,
         "sources_count": sources,
+        "corroborated": corroborated,
         "when": when,
         "tzname": zone,
     }

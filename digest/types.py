@@ -176,12 +176,28 @@ class Story:
 class StoryView:
     """A story with its items, as a reader sees it: `language` is the reader's (the headline is
     taken from a report in it when there is one), `since` the start of the reader's window
-    (what was first seen before it is an update, not news)."""
+    (what was first seen before it is an update, not news), `tiers` what the reader's
+    configuration says of each source (for corroboration)."""
 
     story: Story
     items: tuple[AssessedItem, ...]
     language: str | None = None
     since: datetime | None = None
+    tiers: Mapping[str, SourceTier] | None = None
+
+    @property
+    def corroboration(self) -> Corroboration | None:
+        """How many independent sources report the story (sources of one affiliation count
+        once) and the best tier among them; None when tiers are not known."""
+        if self.tiers is None:
+            return None
+        groups: set[str] = set()
+        best = LOWEST_TIER
+        for source in self.sources:
+            known = self.tiers.get(source, UNRATED)
+            groups.add(f"affiliation:{known.affiliation}" if known.affiliation else source)
+            best = min(best, known.tier)
+        return Corroboration(len(groups), best)
 
     @property
     def lead(self) -> AssessedItem:
@@ -213,6 +229,25 @@ class StoryView:
     @property
     def languages(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(i.assessment.lang for i in self.items))
+
+
+@dataclass(frozen=True, slots=True)
+class SourceTier:
+    """How far a source is trusted: 1 official or UN, 2 established media, 3 local or partisan
+    outlets, 4 unverified social channels; sources of one affiliation are not independent."""
+
+    tier: int = 3
+    affiliation: str | None = None
+
+
+LOWEST_TIER = 4
+UNRATED = SourceTier()  # a source the configuration does not rate (an OPML import, say)
+
+
+@dataclass(frozen=True, slots=True)
+class Corroboration:
+    independent: int  # sources reporting it, those of one affiliation counted once
+    best_tier: int
 
 
 @dataclass(frozen=True, slots=True)

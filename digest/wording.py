@@ -66,6 +66,14 @@ PHRASES: dict[str, dict[str, str]] = {
         "fr": "Envoyé en retard : ce digest était prévu à {due} et est parti à {sent}.",
         "ar": "أُرسل متأخراً: كان موعد هذا الموجز {due} وأُرسل في {sent}.",
     },
+    "confirmed by {count} independent sources, best tier {tier}": {
+        "fr": "confirmé par {count} sources indépendantes, meilleur niveau {tier}",
+        "ar": "أكّدته {count} مصادر مستقلة، أفضلها من الفئة {tier}",
+    },
+    "single source, tier {tier}": {
+        "fr": "source unique, niveau {tier}",
+        "ar": "مصدر واحد من الفئة {tier}",
+    },
     "Quiet days are worth knowing too.": {
         "fr": "Les jours calmes sont bons à savoir aussi.",
         "ar": "الأيام الهادئة تستحق المعرفة أيضاً.",

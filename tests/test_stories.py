@@ -10,7 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
+from digest.briefing import rank_key
+from digest.config import DigestConfig
 from digest.jsonl import cluster_lines
 from digest.scoring import Scores, bcubed
 from digest.signals.classify import Classifier, Text
@@ -18,7 +21,15 @@ from digest.sources.normalise import content_hash
 from digest.storage.base import NewSource
 from digest.storage.sqlite import SqliteStorage
 from digest.stories import Clusterer, Vocabulary
-from digest.types import AssessedItem, Assessment, Item, Location, StoryView
+from digest.types import (
+    AssessedItem,
+    Assessment,
+    Corroboration,
+    Item,
+    Location,
+    SourceTier,
+    StoryView,
+)
 
 from .test_cli import digest
 from .test_storage import items as cedar_items
@@ -307,3 +318,42 @@ def test_clustering_gives_the_same_output_under_any_hash_seed(tmp_path: Path) ->
         for seed in ("0", "1", "12345")
     }
     assert len(outputs) == 1 and outputs.pop().count("\n") == 143
+
+
+def test_corroboration_counts_independent_sources_and_ranks_equals(
+    classifier: Classifier,
+) -> None:
+    title = "Drone strike on a car in Aitaroun kills one"
+    reports = [assessed(classifier, name, title, n) for n, name in enumerate("abcd")]
+    clusterer = Clusterer(Vocabulary(reports))
+    for entry in reports:
+        clusterer.add(entry)
+    (story,) = clusterer.stories()
+    tiers = {
+        "a": SourceTier(3, "party-x"),
+        "b": SourceTier(4, "party-x"),  # the same affiliation: one voice with a
+        "c": SourceTier(2),
+    }  # d is not rated: tier 3
+    view = StoryView(story, tuple(reports), tiers=tiers)
+    assert view.corroboration == Corroboration(independent=3, best_tier=2)
+    assert StoryView(story, tuple(reports)).corroboration is None  # tiers unknown
+    alone = StoryView(story, tuple(reports[1:2]), tiers=tiers)
+    assert alone.corroboration == Corroboration(1, 4)
+    # of two stories equally severe, the better corroborated ranks first, whatever its age
+    later = replace(story, last_updated=story.last_updated + timedelta(hours=5))
+    weak = StoryView(later, tuple(reports[1:2]), tiers=tiers)
+    assert sorted([weak, view], key=rank_key) == [view, weak]
+
+
+def test_tiers_come_from_the_configuration() -> None:
+    config = DigestConfig.model_validate(
+        {
+            "sources": [
+                {"name": "UN", "url": "https://un.example/rss", "tier": 1},
+                {"name": "Blog", "url": "https://blog.example/rss", "affiliation": "party-x"},
+            ]
+        }
+    )
+    assert config.source_tiers() == {"UN": SourceTier(1), "Blog": SourceTier(3, "party-x")}
+    with pytest.raises(ValidationError):
+        DigestConfig.model_validate({"sources": [{"name": "X", "url": "https://x/", "tier": 5}]})

@@ -224,6 +224,7 @@ class Service:
             self.config.smtp.from_addr,
             now,
             (due, now) if missed else None,
+            self.config.source_tiers(),
         )
         log(
             self.logger,

@@ -65,7 +65,7 @@ def story_views(
     by default); `since`: the start of the reader's window."""
     found = {story.id: (story, items) for story, items in site.reader.stories(ids)}
     return tuple(
-        StoryView(found[i][0], tuple(found[i][1]), language or site.language, since)
+        StoryView(found[i][0], tuple(found[i][1]), language or site.language, since, site.tiers)
         for i in ids
         if i in found
     )
@@ -78,7 +78,8 @@ def digest_page(site: Site, links: Links, profile: str, day: str) -> str | None:
     ids = site.reader.digest_story_ids(record.id)
     views = story_views(site, ids, record.language, record.window_start)
     early = [v for v in views if briefing.is_warning(v)]
-    places = briefing.group_by_place([v for v in views if not briefing.is_warning(v)])
+    # as the email showed them: the digest's stored order
+    places = briefing.group_as_listed(v for v in views if not briefing.is_warning(v))
     return site.render("web/digest.html.j2", links, record=record, early=early, governorates=places)
 
 
@@ -87,7 +88,7 @@ def story_page(site: Site, links: Links, story_id: str) -> str | None:
     if not found:
         return None
     story, items = found[0]
-    view = StoryView(story, tuple(items), site.language)
+    view = StoryView(story, tuple(items), site.language, tiers=site.tiers)
     timeline = sorted(view.items, key=lambda e: (e.item.published, e.item.id))
     reasons = {m.item_id: m.reason for m in story.members}
     points = {

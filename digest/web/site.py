@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from digest.render import environment, reader_context
 from digest.signals.categories import LABELS
 from digest.signals.gazetteer import Gazetteer
 from digest.storage.reader import ArchiveReader
+from digest.types import SourceTier
 
 COUNTRY_NAMES = {
     "LB": "Lebanon",
@@ -124,9 +125,11 @@ class Site:
         page_size: int = 25,
         base_url: str | None = None,
         language: str = "en",
+        tiers: Mapping[str, SourceTier] | None = None,
     ) -> None:
         """`language`: where a story has reports in several, its headline is taken from one in
-        this language."""
+        this language; `tiers`: the sources' tiers, for corroboration."""
+        self.tiers = tiers
         self.database = database
         self.base_url = base_url
         self.language = language
@@ -157,6 +160,7 @@ class Site:
             web.page_size,
             web.base_url,
             web.language,
+            config.source_tiers(),
         )
 
     @property
