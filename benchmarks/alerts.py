@@ -172,7 +172,7 @@ def history(database: Path, count: int, classifier: Classifier, config: DigestCo
     storage.store_items(storage.source("yesterday").id, items)
     assess_pending(storage, lambda: classifier, day)
     changed = cluster_pending(storage, day)
-    watch = Watch(compiled(config.alerts))
+    watch = Watch(compiled(config.alerts), config.source_tiers())
     fire_alerts(storage, watch, stored_views(storage, changed), day)
     storage.close()
     db = sqlite3.connect(database)

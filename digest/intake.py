@@ -173,7 +173,7 @@ class Intake:
         self._env = env
         self._now = now
         self._clusterer: Clusterer | None = None
-        self._watch = Watch(compiled(config.alerts))
+        self._watch = Watch(compiled(config.alerts), config.source_tiers())
         self._since = now  # reports dated earlier wait for finish()
         self.assessed = 0
         self.changed: set[str] = set()

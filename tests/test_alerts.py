@@ -8,6 +8,7 @@ import hmac
 import json
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,13 +23,13 @@ from digest.alerts.rules import (
     FIELDS,
     And,
     Field,
+    Measure,
     Near,
     Not,
     Or,
     Phrase,
     Rule,
     RuleError,
-    Severity,
     Word,
     parse,
 )
@@ -68,6 +69,7 @@ def item(classifier: Classifier, title: str, text: str = "", source: str = "NNA"
         ("a OR b c", "a OR b AND c"),
         ("NOT (a OR b)", "NOT (a OR b)"),
         ("source:NNA and", "source:NNA AND and"),
+        ("category:airstrike sources>=2 tier<=2", "category:airstrike AND sources>=2 AND tier<=2"),
     ],
 )
 def test_rules_parse_and_print_back(query: str, canonical: str) -> None:
@@ -83,6 +85,9 @@ def test_rules_parse_and_print_back(query: str, canonical: str) -> None:
         ("a AND", 6, "a word, a phrase, a field or '('"),
         ("category:bogus", 1, "a category code"),
         ("severity>=9", 1, "a severity from 0 to 4"),
+        ("tier<=5", 1, "a tier from 1 to 4"),
+        ("sources>=0", 1, "a sources from 1 to 99"),
+        ("tier=>2", 1, "tier>=N with N from 1 to 4"),
         ("x NEAR/0 y", 3, "a distance from 1 to 50"),
         ('"unclosed', 1, 'a closing "'),
         ("colour:red", 1, "a field name"),
@@ -118,7 +123,12 @@ terms = st.one_of(st.builds(Word, words, st.booleans()), st.builds(Phrase, phras
 leaves = st.one_of(
     terms,
     st.one_of(*(st.builds(Field, st.just(name), field_values[name]) for name in FIELDS)),
-    st.builds(Severity, st.sampled_from([">=", "<=", ">", "<", "="]), st.integers(0, 4)),
+    st.builds(
+        Measure,
+        st.sampled_from(["severity", "tier"]),
+        st.sampled_from([">=", "<=", ">", "<", "="]),
+        st.integers(1, 4),
+    ),
     st.builds(Near, terms, terms, st.integers(1, 50)),
 )
 
@@ -375,6 +385,43 @@ def test_a_rule_waits_for_its_minimum_severity(classifier: Classifier) -> None:
     assert firing.kind == "new" and firing.reasons == ("drone in “Drone”",)
     assert Watch(loose).fire([view], {("r", "s"): 2}) == []
     assert Watch(loose).fire([view], {("r", "s"): 1})[0].kind == "rise"
+
+
+def test_a_rule_on_corroboration_fires_when_the_story_is_confirmed(
+    classifier: Classifier,
+) -> None:
+    from digest.alerts.fire import Watch, compiled
+    from digest.config import AlertConfig
+    from digest.types import SourceTier, Story, StoryMember, StoryView
+
+    def report(title: str, source: str) -> AssessedItem:
+        entry = item(classifier, title, "", source=source)
+        return AssessedItem(replace(entry.item, id=source), entry.assessment)
+
+    local = report("Drone strike on a car in Aitaroun", "Local")
+    party = report("Drone strike hits a car in Aitaroun", "Party")
+    agency = report("UN: drone strike on a car in Aitaroun", "UN")
+    tiers = {"Local": SourceTier(3, "x"), "Party": SourceTier(3, "x"), "UN": SourceTier(1)}
+
+    def view(*entries: AssessedItem) -> StoryView:
+        members = tuple(StoryMember(e.item.id, "r") for e in entries)
+        first = entries[0].item.published
+        return StoryView(Story("s", members, first, first, 3, ("airstrike",), None), entries)
+
+    rules = compiled(
+        [
+            AlertConfig(name="two", query="drone AND sources>=2", min_severity=1),
+            AlertConfig(name="official", query="drone AND tier<=1", min_severity=1),
+        ]
+    )
+    watch = Watch(rules, tiers)
+    assert watch.fire([view(local)], {}) == []
+    assert watch.fire([view(local, party)], {}) == []  # one affiliation: one voice
+    fired = watch.fire([view(local, party, agency)], {})
+    assert sorted((f.rule, f.reasons[-1]) for f in fired) == [
+        ("official", "best source tier 1"),
+        ("two", "2 independent sources"),
+    ]
 
 
 def test_a_watch_fires_when_a_report_that_does_not_match_lifts_the_story_over_the_threshold(

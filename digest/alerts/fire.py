@@ -9,12 +9,12 @@ with the report that matched and why, for the channels to deliver.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from digest.alerts.match import Prepared, matches
 from digest.alerts.rules import Rule, parse
 from digest.config import AlertConfig
-from digest.types import AssessedItem, Story, StoryView
+from digest.types import AssessedItem, SourceTier, Story, StoryView
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +40,14 @@ class Watch:
     is first seen with it, and each story keeps, per rule, the latest report that matched: a
     batch costs its new reports, not every report of every story it touched."""
 
-    def __init__(self, rules: Sequence[tuple[AlertConfig, Rule]]) -> None:
+    def __init__(
+        self,
+        rules: Sequence[tuple[AlertConfig, Rule]],
+        tiers: Mapping[str, SourceTier] | None = None,
+    ) -> None:
+        """`tiers`: the sources' tiers, for rules on a story's corroboration."""
         self.rules = rules
+        self.tiers = tiers or {}
         self._seen: dict[str, set[str]] = {}  # story id -> item ids matched already
         # story id -> rule name -> (the latest matching report, why)
         self._latest: dict[str, dict[str, tuple[AssessedItem, tuple[str, ...]]]] = {}
@@ -68,11 +74,12 @@ class Watch:
     def _update(self, view: StoryView) -> dict[str, tuple[AssessedItem, tuple[str, ...]]]:
         seen = self._seen.setdefault(view.story.id, set())
         latest = self._latest.setdefault(view.story.id, {})
+        story = replace(view, tiers=self.tiers).corroboration  # as the story is now
         for entry in view.items:
             if entry.item.id in seen:
                 continue
             seen.add(entry.item.id)
-            report = Prepared(entry)
+            report = Prepared(entry, story)
             for alert, rule in self.rules:
                 known = latest.get(alert.name)
                 if known is not None and known[0].item.published >= entry.item.published:

@@ -13,9 +13,9 @@ from bisect import bisect_left
 from collections import defaultdict
 from functools import cached_property, lru_cache
 
-from digest.alerts.rules import And, Field, Near, Not, Or, Phrase, Rule, Severity, Word
+from digest.alerts.rules import And, Field, Measure, Near, Not, Or, Phrase, Rule, Word
 from digest.text import ARABIC_CLITICS, Folded, fold, fold_plain, is_arabic
-from digest.types import AssessedItem
+from digest.types import UNRATED, AssessedItem, Corroboration
 
 _WORD = re.compile(r"\w+")
 _CLITIC_MAX = max(len(clitic) for clitic in ARABIC_CLITICS)
@@ -25,8 +25,11 @@ class Prepared:
     """An item prepared once for every rule: its folded words, indexed (with, for Arabic, each
     word without its clitics), and their places in the original for the reasons."""
 
-    def __init__(self, entry: AssessedItem) -> None:
+    def __init__(self, entry: AssessedItem, story: Corroboration | None = None) -> None:
+        """`story`: the corroboration of the report's story (for sources>=N, tier<=N); unknown,
+        the report stands alone: one source, unrated."""
         self.entry = entry
+        self.story = story or Corroboration(1, UNRATED.tier)
         self.original = entry.item.analysed_text
         self.folded: Folded = fold(self.original)
 
@@ -99,8 +102,8 @@ def _evaluate(rule: Rule, item: Prepared) -> list[str] | None:
         return [f"{rule} in “{item.shown(first, last)}”"]
     if isinstance(rule, Near):
         return _near(rule, item)
-    if isinstance(rule, Severity):
-        return _severity(rule, item.entry)
+    if isinstance(rule, Measure):
+        return _measure(rule, item)
     return _field(rule, item.entry)
 
 
@@ -136,8 +139,12 @@ def _near(rule: Near, item: Prepared) -> list[str] | None:
     return None
 
 
-def _severity(rule: Severity, entry: AssessedItem) -> list[str] | None:
-    level = entry.assessment.severity
+def _measure(rule: Measure, item: Prepared) -> list[str] | None:
+    level, said = {
+        "severity": (item.entry.assessment.severity, "severity {}"),
+        "sources": (item.story.independent, "{} independent sources"),
+        "tier": (item.story.best_tier, "best source tier {}"),
+    }[rule.name]
     compare = {
         ">=": level >= rule.level,
         "<=": level <= rule.level,
@@ -145,7 +152,7 @@ def _severity(rule: Severity, entry: AssessedItem) -> list[str] | None:
         "<": level < rule.level,
         "=": level == rule.level,
     }[rule.comparison]
-    return [f"severity {level}"] if compare else None
+    return [said.format(level)] if compare else None
 
 
 def _field(rule: Field, entry: AssessedItem) -> list[str] | None:

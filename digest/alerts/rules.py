@@ -5,7 +5,9 @@
     and      := not (["AND"] not)*            words side by side are joined by AND
     not      := "NOT" not | near
     near     := primary ["NEAR/" N primary]   two terms at most N words apart
-    primary  := "(" or ")" | field | "severity" OP N | "quoted phrase" | word[*]
+    primary  := "(" or ")" | field | measure OP N | "quoted phrase" | word[*]
+    measure  := severity (of the report) | sources | tier (of its story: independent sources,
+                the best source tier)
     field    := category:CODE | region:PCODE | place:NAME | lang:CODE | source:NAME
 
 Operators are upper case (a lower-case "and" is a word to look for). A word may end in `*` to
@@ -67,12 +69,15 @@ class Field:
 
 
 @dataclass(frozen=True, slots=True)
-class Severity:
+class Measure:
+    """severity>=3 (the report's), sources>=2 or tier<=2 (its story's corroboration)."""
+
+    name: str
     comparison: str
     level: int
 
     def __str__(self) -> str:
-        return f"severity{self.comparison}{self.level}"
+        return f"{self.name}{self.comparison}{self.level}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +114,7 @@ class Or:
         return " OR ".join(str(rule) for rule in self.rules)
 
 
-Rule = Word | Phrase | Field | Severity | Near | Not | And | Or
+Rule = Word | Phrase | Field | Measure | Near | Not | And | Or
 
 
 def _wrapped(rule: Rule, looser: tuple[type, ...]) -> str:
@@ -128,7 +133,7 @@ def _is_near(text: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class _Token:
-    kind: str  # word | phrase | ( | ) | op | near | field | severity | end
+    kind: str  # word | phrase | ( | ) | op | near | field | measure | end
     text: str
     position: int
     value: str = ""
@@ -136,7 +141,8 @@ class _Token:
     prefix: bool = False
 
 
-_SEVERITY = re.compile(r"severity(>=|<=|>|<|=)(\d+)")
+_MEASURE = re.compile(r"(severity|sources|tier)(>=|<=|>|<|=)(\d+)")
+MEASURES = {"severity": (0, 4), "sources": (1, 99), "tier": (1, 4)}  # name -> allowed range
 _NEAR = re.compile(r"NEAR/(\d+)")
 _BARE = re.compile(r'[^\s()"]+')
 
@@ -185,14 +191,16 @@ def _bare(text: str, word: str, position: int) -> _Token:
         return _Token("near", word, position, number=distance)
     if word.startswith("NEAR/"):
         raise RuleError(position, "a number of words after NEAR/ (NEAR/5)", word)
-    severity = _SEVERITY.fullmatch(word)
-    if severity:
-        level = int(severity.group(2))
-        if level > 4:
-            raise RuleError(position, "a severity from 0 to 4", word)
-        return _Token("severity", word, position, severity.group(1), level)
-    if word.startswith("severity") and word[8:9] in ("<", ">", "="):
-        raise RuleError(position, "severity>=N with N from 0 to 4", word)
+    measure = _MEASURE.fullmatch(word)
+    if measure:
+        name, level = measure.group(1), int(measure.group(3))
+        low, high = MEASURES[name]
+        if not low <= level <= high:
+            raise RuleError(position, f"a {name} from {low} to {high}", word)
+        return _Token("measure", word, position, measure.group(2), level)
+    for name, (low, high) in MEASURES.items():
+        if word.startswith(name) and word[len(name) : len(name) + 1] in ("<", ">", "="):
+            raise RuleError(position, f"{name}>=N with N from {low} to {high}", word)
     name, colon, value = word.partition(":")
     if colon:
         if name not in FIELDS:
@@ -324,9 +332,10 @@ class _Parser:
             self.take()
             name = token.text.partition(":")[0]
             return Field(name, _checked(name, token.value, token.position))
-        if token.kind == "severity":
+        if token.kind == "measure":
             self.take()
-            return Severity(token.value, token.number)
+            name = _MEASURE.fullmatch(token.text).group(1)  # type: ignore[union-attr]
+            return Measure(name, token.value, token.number)
         raise self.fail("a word, a phrase, a field or '('")
 
 
