@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -65,6 +66,28 @@ def categories_field(codes: tuple[str, ...] | list[str]) -> str:
 _QUERY_PART = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 
 
+@dataclass(frozen=True, slots=True)
+class _Term:
+    words: list[str]  # folded
+    prefix: bool  # the last word may go on (word*)
+    excluded: bool  # -word
+
+
+def _read(query: str) -> Iterator[_Term | None]:
+    """The terms a reader typed, in order; None for an OR between two of them."""
+    for match in _QUERY_PART.finditer(query):
+        negated, phrase, word = match.group(1), match.group(2), match.group(3)
+        if word == "OR":
+            yield None
+            continue
+        if word is not None:
+            negated = "-" if word.startswith("-") and len(word) > 1 else ""
+            phrase = word[1:] if negated else word
+        words = tokens(fold_plain(phrase))
+        if words:
+            yield _Term(words, phrase.endswith("*"), bool(negated))
+
+
 def match_expression(query: str) -> str:
     """An FTS5 expression for what a reader types: words (all must appear), "a phrase",
     prefix* , `OR` between two terms, -word to leave out. Anything else is literal text, so no
@@ -72,25 +95,17 @@ def match_expression(query: str) -> str:
     groups: list[list[str]] = []
     excluded: list[str] = []
     join_next = False
-    for match in _QUERY_PART.finditer(query):
-        negated, phrase, word = match.group(1), match.group(2), match.group(3)
-        if word == "OR":
+    for term in _read(query):
+        if term is None:
             join_next = bool(groups)
             continue
-        if word is not None:
-            negated = "-" if word.startswith("-") and len(word) > 1 else ""
-            phrase = word[1:] if negated else word
-        prefix = phrase.endswith("*")
-        words = tokens(fold_plain(phrase))
-        if not words:
-            continue
-        term = '"' + " ".join(words) + '"' + ("*" if prefix else "")
-        if negated:
-            excluded.append(term)
+        fts = '"' + " ".join(term.words) + '"' + ("*" if term.prefix else "")
+        if term.excluded:
+            excluded.append(fts)
         elif join_next:
-            groups[-1].append(term)
+            groups[-1].append(fts)
         else:
-            groups.append([term])
+            groups.append([fts])
         join_next = False
     if not groups:
         raise QueryError(
@@ -106,13 +121,7 @@ def match_expression(query: str) -> str:
 
 def query_words(query: str) -> list[str]:
     """The folded words a query looks for (not those it leaves out), for highlighting."""
-    found: list[str] = []
-    for match in _QUERY_PART.finditer(query):
-        text = match.group(2) if match.group(2) is not None else match.group(3)
-        if match.group(1) or text == "OR" or (text.startswith("-") and len(text) > 1):
-            continue
-        found.extend(tokens(fold_plain(text.rstrip("*"))))
-    return found
+    return [word for term in _read(query) if term and not term.excluded for word in term.words]
 
 
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9000, 12, 31)
