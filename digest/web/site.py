@@ -138,11 +138,10 @@ class Site:
         self.page_size = page_size
         self.regions = regions(gazetteer)
         self.region_names = {r.code: r.name for r in self.regions}
-        self.categories = sorted(LABELS.items(), key=lambda pair: pair[1])
         self.region_choices = Choices.of(
             (r.code, f"{chr(160) * 2 * r.depth}{r.name} ({r.code})") for r in self.regions
         )
-        self.category_choices = Choices.of(self.categories)
+        self.category_choices = Choices.of(sorted(LABELS.items(), key=lambda pair: pair[1]))
         self._sources: tuple[float, Choices] | None = None
         self._local = threading.local()
         # a reader closes with its thread (the pool ends idle threads); these are the living
@@ -192,8 +191,5 @@ class Site:
         return self.env.get_template(template).render(
             **reader_context("en", self.timezone),
             links=links,
-            regions=self.regions,
-            region_names=self.region_names,
-            categories=self.categories,
             **values,
         )
