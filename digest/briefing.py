@@ -5,7 +5,6 @@ Pure: takes stories and returns a Digest; no I/O, no clock.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -14,7 +13,14 @@ from zoneinfo import ZoneInfo
 from digest.config import ProfileConfig
 from digest.errors import InputError
 from digest.signals.categories import PRECURSORS
-from digest.types import Digest, DistrictSection, GovernorateSection, Location, StoryView
+from digest.types import (
+    Digest,
+    DistrictSection,
+    GovernorateSection,
+    Location,
+    StoryView,
+    Trends,
+)
 
 WINDOW = timedelta(hours=24)
 WARNINGS = PRECURSORS | {"protest", "riot", "arrest", "infrastructure"}
@@ -79,7 +85,7 @@ def assemble(
     views: Iterable[StoryView],
     items_considered: int,
     parents: dict[str, str] | None = None,
-    daily: dict[str, float] | None = None,
+    trends: Trends | None = None,
 ) -> Digest:
     """`parents` maps admin-2 P-codes to their admin-1, so a profile's regions include children."""
     chosen = [v for v in views if wanted(v, profile, parents or {})]
@@ -93,28 +99,9 @@ def assemble(
         early_warning=tuple(early),
         governorates=group_by_place(incidents),
         items_considered=items_considered,
-        baseline=daily or {},
+        trends=trends or Trends(),
         language=profile.language,
     )
-
-
-BASELINE_DAYS = 7
-
-
-def baseline(
-    profile: ProfileConfig,
-    before: Iterable[StoryView],
-    parents: dict[str, str] | None = None,
-) -> dict[str, float]:
-    """Incidents a day per district over the BASELINE_DAYS of stories `before` the window, as
-    the profile selects them: what today's count is compared with."""
-    counts: dict[str, int] = defaultdict(int)
-    for view in before:
-        if wanted(view, profile, parents or {}) and not is_warning(view):
-            _, pcode = _district(view.story.primary)
-            if pcode:
-                counts[pcode] += 1
-    return {pcode: count / BASELINE_DAYS for pcode, count in counts.items()}
 
 
 def trimmed(digest: Digest, keep: int) -> Digest:

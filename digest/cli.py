@@ -492,20 +492,11 @@ def _send(
         if not profile.recipients:
             print(f"{profile.name}: no recipients configured", file=sys.stderr)
             continue
-        added = pipeline.queue_digest(
-            storage,
-            profile,
-            day,
-            environment(),
-            parents,
-            config.smtp.from_addr,
-            now,
-            tiers=config.source_tiers(),
-        )
+        added = pipeline.queue_digest(storage, config, profile, day, environment(), parents, now)
         print(f"{profile.name} {day.isoformat()}: {added} message(s) queued")
     # alerts held back by a rule's throttle or quiet hours may be due by now
     dispatch_alerts(storage, config.alerts, environment(), config.smtp, now)
-    wanted = outbox.asked_by(config.alerts, profiles)
+    wanted = outbox.asked_by(config, profiles)
     return asyncio.run(outbox.deliver(storage, config.smtp, now, wanted, config.web.base_url))
 
 
@@ -514,7 +505,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     message tried was sent, 1 when one failed or waits for a retry (so that cron notices)."""
     config = _config(args)
     profiles = [config.profile(args.profile)] if args.profile else config.profiles
-    if not profiles and not outbox.alert_recipients(config.alerts):
+    if not profiles and not outbox.alert_recipients(config):
         raise InputError("no [[profiles]] and no alert recipients in the configuration")
     parents = pipeline.region_parents(Gazetteer.load())
     storage = _storage(config)
@@ -582,7 +573,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     try:
         parents = pipeline.region_parents(gazetteer)
         _, rendered = pipeline.build_digest(
-            storage, profile, day, environment(), parents, now, tiers=config.source_tiers()
+            storage, profile, day, environment(), parents, now, config=config
         )
     finally:
         storage.close()

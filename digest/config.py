@@ -165,6 +165,9 @@ class SourceConfig(Section):
     # 1 official or UN, 2 established media, 3 local or partisan outlets, 4 unverified social
     tier: int = Field(default=3, ge=1, le=4)
     affiliation: str | None = Field(default=None, min_length=1, max_length=100)
+    # listed as silent in the digests after this long without a new report (default:
+    # [source_health] silent_after_hours); a weekly bulletin needs longer than a news wire
+    silent_after_hours: int | None = Field(default=None, ge=1, le=24 * 366)
 
     @field_validator("url")
     @classmethod
@@ -213,6 +216,8 @@ class ProfileConfig(Section):
     categories: list[Category] = Field(default_factory=list)
     language: Literal["en", "fr", "ar"] = "en"
     max_window_days: int = Field(default=7, ge=1, le=366)
+    # the districts of an evacuation order are marked in every digest until it is this old
+    order_days: int = Field(default=7, ge=1, le=90)
 
 
 class AlertConfig(Section):
@@ -291,6 +296,21 @@ class WebConfig(Section):
         return token, password
 
 
+SOURCE_HEALTH_LIST = "source-health"  # the operators' alerts' list, in the outbox and headers
+
+
+class SourceHealthConfig(Section):
+    """Sources that fail or fall silent: listed at the foot of every digest, and the operators
+    get an email when one fails `alert_after_failures` times in a row (and when it recovers)."""
+
+    failing_after_minutes: int = Field(default=120, ge=0, le=7 * 24 * 60)
+    silent_after_hours: int = Field(default=24, ge=1, le=24 * 366)
+    alert_after_failures: int = Field(default=5, ge=0, le=1000)  # 0: no operator email
+    operators: list[Email] = Field(default_factory=list)
+    language: Literal["en", "fr", "ar"] = "en"  # of the operators' email
+    timezone: TimeZoneName = "Asia/Beirut"  # of the times it shows
+
+
 class RunConfig(Section):
     """`digest run`, the long-running scheduler."""
 
@@ -318,9 +338,15 @@ class DigestConfig(Section):
     alerts: list[AlertConfig] = Field(default_factory=list)
     web: WebConfig = WebConfig()
     run: RunConfig = RunConfig()
+    source_health: SourceHealthConfig = SourceHealthConfig()
 
     @model_validator(mode="after")
     def _unique_names(self) -> DigestConfig:
+        if any(alert.name == SOURCE_HEALTH_LIST for alert in self.alerts):
+            raise ValueError(
+                f"alerts: the name {SOURCE_HEALTH_LIST!r} is reserved for the operators' "
+                "source health alerts ([source_health] operators)"
+            )
         for kind, names in (
             ("sources", [s.name for s in self.sources]),
             ("profiles", [p.name for p in self.profiles]),

@@ -42,7 +42,7 @@ class Courier:
             # the administrator's own endpoints, possibly on the intranet: not the feeds' client
             client = httpx.AsyncClient(headers={"User-Agent": self._config.fetch.user_agent})
             self._hooks = await self._stack.enter_async_context(client)
-        self._mail = bool(outbox.alert_recipients(alerts))
+        self._mail = bool(outbox.alert_recipients(self._config))
         return self
 
     async def send(self) -> None:
@@ -63,7 +63,7 @@ class Courier:
                 self.problem = "another send holds the outbox; alert mail goes with it or later"
                 return
             self.problem = None
-            wanted = outbox.asked_by(self._config.alerts)
+            wanted = outbox.asked_by(self._config)
             try:
                 self.mails += await outbox.deliver(
                     self._storage, self._config.smtp, self._now, wanted, self._config.web.base_url

@@ -51,7 +51,7 @@ def run_demo(out: Path) -> DemoResult:
         files: list[Path] = []
         for profile in config.profiles:
             _, rendered = pipeline.build_digest(
-                storage, profile, DEMO_DAY, env, parents, DEMO_NOW, tiers=config.source_tiers()
+                storage, profile, DEMO_DAY, env, parents, DEMO_NOW, config=config
             )
             stem = out / f"digest-{profile.name}-{DEMO_DAY.isoformat()}"
             message = build_message(

@@ -21,9 +21,10 @@ from digest.alerts import notices
 from digest.alerts.fire import Firing, Watch, compiled
 from digest.config import AlertConfig, DigestConfig, SmtpConfig
 from digest.signals.classify import Classifier, Text
+from digest.signals.evacuation import extract_order
 from digest.storage.base import FiredReport, Storage
 from digest.stories import STORY_WINDOW, Clusterer, Vocabulary, collector_paused
-from digest.types import AssessedItem, Item, Rendered, StoryView
+from digest.types import AssessedItem, Assessment, EvacuationOrder, Item, Rendered, StoryView
 
 ENGINE = "signals-1"
 CLUSTER_LOOKBACK = timedelta(days=30)
@@ -43,15 +44,22 @@ def assess_pending(storage: Storage, classifier: Callable[[], Classifier], now: 
 def assess(
     storage: Storage, engine: Classifier, items: Sequence[Item], now: datetime
 ) -> list[AssessedItem]:
-    """The items with their assessments, stored."""
-    assessed = [
-        AssessedItem(
-            item, engine.classify(Text(item.id, item.title, item.text, item.lang_hint)).assessment
-        )
-        for item in items
-    ]
+    """The items with their assessments (with the evacuation order a report gives), stored."""
+    assessed = []
+    for item in items:
+        found = engine.classify(Text(item.id, item.title, item.text, item.lang_hint)).assessment
+        order = extract_order(item, found, engine.gazetteer)
+        assessed.append(AssessedItem(item, with_order(found, order) if order else found))
     storage.save_assessments([entry.assessment for entry in assessed], ENGINE, now)
     return assessed
+
+
+def with_order(assessment: Assessment, order: EvacuationOrder) -> Assessment:
+    """The assessment with its order, the places ordered evacuated first: they are where the
+    event is, not the region the warning addresses ("to the residents of South Lebanon")."""
+    first = [place for place in order.places if place in assessment.locations]
+    rest = [place for place in assessment.locations if place not in first]
+    return replace(assessment, order=order, locations=(*first, *rest))
 
 
 def cluster_pending(storage: Storage, now: datetime) -> set[str]:

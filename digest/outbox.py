@@ -29,7 +29,7 @@ from pathlib import Path
 
 import aiosmtplib
 
-from digest.config import AlertConfig, ProfileConfig, SmtpConfig
+from digest.config import SOURCE_HEALTH_LIST, DigestConfig, ProfileConfig, SmtpConfig
 from digest.errors import DeliveryError, StorageError
 from digest.mail import ListName, build_message
 from digest.storage import Storage
@@ -307,17 +307,19 @@ def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def alert_recipients(alerts: Sequence[AlertConfig]) -> set[tuple[str, str]]:
-    return {(alert.name, to) for alert in alerts for to in alert.recipients}
+def alert_recipients(config: DigestConfig) -> set[tuple[str, str]]:
+    """(list, recipient) of every alert email: the rules', and the operators' source health."""
+    rules = {(alert.name, to) for alert in config.alerts for to in alert.recipients}
+    return rules | {(SOURCE_HEALTH_LIST, to) for to in config.source_health.operators}
 
 
 def asked_by(
-    alerts: Sequence[AlertConfig], profiles: Sequence[ProfileConfig] = ()
+    config: DigestConfig, profiles: Sequence[ProfileConfig] = ()
 ) -> Callable[[Delivery], bool]:
     """Which messages of the outbox the configuration still asks for (a removed recipient or
     rule gets no retries): the alerts' mail, and the digests of `profiles`."""
     asked = {
-        "alert": alert_recipients(alerts),
+        "alert": alert_recipients(config),
         "digest": {(p.name, to) for p in profiles for to in p.recipients},
     }
 

@@ -10,8 +10,8 @@ import logging
 import random
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from jinja2 import Environment
 
-from digest import briefing, outbox, render
+from digest import briefing, orders, outbox, render, source_health, trends
 from digest.alerts.fire import Firing
 from digest.alerts.webhooks import SendOutcome
 from digest.config import DigestConfig, ProfileConfig
@@ -33,7 +33,7 @@ from digest.sources.http import FetchPolicy, Gone, TransientError, fetch
 from digest.sources.normalise import identity_keys, normalise
 from digest.sources.reliefweb import fetch_reliefweb, parse_reliefweb
 from digest.storage.base import NewSource, SourceRecord, Storage
-from digest.types import Digest, Fetched, NotModified, Rendered, SourceTier, StoryView
+from digest.types import MONTH, Digest, Fetched, NotModified, Rendered, StoryView
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_FAILURE = timedelta(minutes=5)
@@ -110,18 +110,21 @@ async def poll(
             return Attempt(source, result, round((time.perf_counter() - started) * 1000))
 
     outcomes = []
-    intake = Intake(storage, config, classifier, render.environment(), now)
+    env = render.environment()
+    intake = Intake(storage, config, classifier, env, now)
     fetches = [asyncio.ensure_future(one(s)) for s in sources]
     try:
         async with Courier(storage, config, now) as courier:
             await courier.send()  # retries due from earlier polls
             for task in asyncio.as_completed(fetches):
                 attempt = await task
-                outcome, stored = _store(storage, config, attempt, clock() if clock else now)
+                moment = clock() if clock else now
+                outcome, stored = _store(storage, config, attempt, moment)
                 outcomes.append(outcome)
                 if progress:
                     progress(outcome)
-                if intake.take(stored):
+                told = _tell_operators(storage, config, attempt.source, outcome, env, moment)
+                if intake.take(stored) or told:
                     await courier.send()
             if intake.finish():
                 await courier.send()
@@ -201,6 +204,24 @@ def _store(
     return outcome, stored.new + stored.changed
 
 
+def _tell_operators(
+    storage: Storage,
+    config: DigestConfig,
+    before: SourceRecord,
+    outcome: SourceOutcome,
+    env: Environment,
+    now: datetime,
+) -> bool:
+    """Queue the operators' email when this fetch made the source reach its failure streak,
+    showed it gone, or ended such a streak; whether one was queued."""
+    failed = outcome.status in ("failed", "disabled")
+    change = source_health.turn(before, failed, outcome.status == "disabled", config)
+    if change is None:
+        return False
+    source_health.notify(storage, config, before, change, outcome.error, env, now)
+    return True
+
+
 def region_parents(gazetteer: Gazetteer) -> dict[str, str]:
     return {
         code: place.admin1_pcode
@@ -217,23 +238,35 @@ def build_digest(
     parents: dict[str, str],
     now: datetime,
     late: tuple[datetime, datetime] | None = None,
-    tiers: Mapping[str, SourceTier] | None = None,
+    config: DigestConfig | None = None,
 ) -> tuple[Digest, Rendered]:
     """`late`: (when it was due, when it goes), said at its top, for a digest sent late;
-    `tiers`: the sources' tiers, for corroboration."""
+    `config`: what the digest says of its sources (their tiers, for corroboration, and those
+    failing or silent)."""
     span = briefing.window(profile, day, storage.last_sent_until(profile.name, day.isoformat()))
+    tiers = config.source_tiers() if config else None
     views = [
         StoryView(story, tuple(entries), profile.language, span[0], tiers)
         for story, entries in storage.stories_between(*span)
     ]
-    before = [
-        StoryView(story, tuple(entries))
-        for story, entries in storage.stories_between(
-            span[0] - timedelta(days=briefing.BASELINE_DAYS), span[0]
-        )
-    ]
-    daily = briefing.baseline(profile, before, parents)
-    digest = briefing.assemble(profile, span, views, storage.count_items(*span), parents, daily)
+    history = storage.stories_first_seen(span[0] - timedelta(days=MONTH), span[1])
+    changes = trends.district_trends(profile, span, history, parents, storage.reading_since())
+    digest = briefing.assemble(profile, span, views, storage.count_items(*span), parents, changes)
+    lasting = timedelta(days=profile.order_days)
+    found = orders.records(storage.orders_published(span[0] - lasting, span[1]))
+    known = orders.standing(
+        (r for r in found if orders.concerns(r, profile, parents)), span, profile.order_days
+    )
+    digest = replace(
+        digest,
+        orders=known.issued,
+        in_force=known.in_force,
+        expired=known.expired,
+        order_days=profile.order_days,
+    )
+    if config is not None:
+        lapses = source_health.lapses(storage.sources(), config, now)
+        digest = replace(digest, lapses=lapses)
     rendered = render.render(digest, env, late=late)
     storage.save_digest(
         profile.name,
@@ -260,22 +293,21 @@ def due_day(profile: ProfileConfig, now: datetime) -> date | None:
 
 def queue_digest(
     storage: Storage,
+    config: DigestConfig,
     profile: ProfileConfig,
     day: date,
     env: Environment,
     parents: dict[str, str],
-    sender: str,
     now: datetime,
     late: tuple[datetime, datetime] | None = None,
-    tiers: Mapping[str, SourceTier] | None = None,
 ) -> int:
     """Build the day's digest unless it already went into the outbox (what was queued is what
     is sent, on every attempt), and queue it for every recipient not yet queued. Returns the
     number of messages added."""
     record = storage.digest(profile.name, day.isoformat())
     if record is None or not storage.deliveries(record.id):
-        build_digest(storage, profile, day, env, parents, now, late, tiers)
+        build_digest(storage, profile, day, env, parents, now, late, config)
         record = storage.digest(profile.name, day.isoformat())
     if record is None:
         raise StorageError(f"the digest of {profile.name} for {day} was not stored")
-    return outbox.enqueue(storage, record.id, profile.recipients, sender, now)
+    return outbox.enqueue(storage, record.id, profile.recipients, config.smtp.from_addr, now)

@@ -26,7 +26,20 @@ from jinja2 import (
 from digest import briefing
 from digest.resources import templates_dir
 from digest.signals.categories import LABELS
-from digest.types import Casualties, Corroboration, Digest, Location, Rendered, StoryView
+from digest.types import (
+    WEEK,
+    Casualties,
+    Change,
+    Corroboration,
+    Digest,
+    DistrictTrend,
+    Lapse,
+    Location,
+    OrderLine,
+    OrderRecord,
+    Rendered,
+    StoryView,
+)
 from digest.wording import count, date_text, say
 
 MAX_HTML_BYTES = 95_000
@@ -117,62 +130,132 @@ def where(location: Location) -> str:
     return f"{location.name}, {around}" if around else location.name
 
 
+LINES = {
+    "north": "north of the {feature}",
+    "south": "south of the {feature}",
+    "east": "east of the {feature}",
+    "west": "west of the {feature}",
+}
+
+
+def order_places(record: OrderRecord) -> list[tuple[str, str | None, list[str]]]:
+    """The places of an order by district: (district, its P-code, the places' names); a
+    district or governorate ordered as a whole stands as its own name."""
+    groups: dict[tuple[str, str | None], list[str]] = {}
+    for place in record.places:
+        if place.precision == "locality":
+            key = (place.admin2 or place.admin1 or "", place.admin2_pcode or place.admin1_pcode)
+        else:
+            key = ("", place.admin2_pcode or place.admin1_pcode)
+        groups.setdefault(key, []).append(place.name)
+    return [(district, pcode, names) for (district, pcode), names in groups.items()]
+
+
 def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
 
 
 def summary_line(digest: Digest) -> str:
-    """The day at a glance: how many stories, where most, how many early warnings."""
+    """The day at a glance: evacuation orders issued, how many stories, where most against its
+    usual, which districts are newly affected or quiet after activity, how many early warnings,
+    orders expired."""
     lang = digest.language
-    if not digest.items_considered:
-        return say(
-            "No reports were received in this window: check that the sources are being read.",
+    joined = "؛ " if lang == "ar" else "; "
+    issued, expired = _orders_issued(digest), _orders_expired(digest)
+    if not digest.items_considered or not (digest.views or digest.orders):
+        head = say(
+            "No reports were received in this window: check that the sources are being read."
+            if not digest.items_considered
+            else "Quiet day: no incident above the profile's threshold was reported.",
             lang,
         )
-    if not digest.story_count and not digest.early_warning:
-        return say("Quiet day: no incident above the profile's threshold was reported.", lang)
+        return f"{head} {joined.join(issued + expired)}." if issued or expired else head
+    parts = issued + _incidents(digest) + _warnings(digest) + expired
+    return joined.join(parts) + "."
+
+
+def _orders_issued(digest: Digest) -> list[str]:
+    if not digest.orders:
+        return []
+    lang = digest.language
+    text = count("1 evacuation order", "{count} evacuation orders", len(digest.orders), lang)
+    names = [name for r in digest.orders for _, _, found in order_places(r) for name in found]
+    return [text + say(": {places}", lang, places=_listed(list(dict.fromkeys(names)), lang))]
+
+
+def _orders_expired(digest: Digest) -> list[str]:
+    if not digest.expired:
+        return []
+    number = len(digest.expired)
+    return [count("1 order expired", "{count} orders expired", number, digest.language)]
+
+
+def _incidents(digest: Digest) -> list[str]:
+    """How many, where most against its usual, districts newly affected and quiet."""
+    lang = digest.language
     parts = []
+    busiest = max(digest.trends.districts, key=lambda d: d.today, default=None)
     if digest.story_count:
-        busiest = max(
-            (d for g in digest.governorates for d in g.districts if d.name),
-            key=lambda d: len(d.stories),
-            default=None,
-        )
         text = count("1 incident", "{count} incidents", digest.story_count, lang)
-        if busiest is not None and len(busiest.stories) > 1:
-            text += say(
-                ", {count} in {place}", lang, count=len(busiest.stories), place=busiest.name
-            )
-            usual = digest.baseline.get(busiest.pcode or "")
-            text += _against_baseline(len(busiest.stories), usual, lang)
+        if busiest is not None and busiest.today > 1:
+            text += say(", {count} in {place}", lang, count=busiest.today, place=busiest.district)
+            text += _against_week(busiest, lang)
         parts.append(text)
-    if digest.early_warning:
-        text = count("1 early warning", "{count} early warnings", len(digest.early_warning), lang)
-        evacuations = list(
-            dict.fromkeys(
-                where(v.story.primary)
-                for v in digest.early_warning
-                if "evacuation" in v.story.categories and v.story.primary
-            )
+    newly = [d.district for d in digest.trends.having("new") if d is not busiest]
+    if newly:
+        parts.append(say("newly affected: {places}", lang, places=_listed(newly, lang)))
+    quiet = [d.district for d in digest.trends.having("quiet")]
+    if quiet:
+        parts.append(say("quiet after activity: {places}", lang, places=_listed(quiet, lang)))
+    return parts
+
+
+def _warnings(digest: Digest) -> list[str]:
+    """How many early warnings, and where evacuations are reported (when no order names
+    them)."""
+    if not digest.early_warning:
+        return []
+    lang = digest.language
+    text = count("1 early warning", "{count} early warnings", len(digest.early_warning), lang)
+    evacuations = list(
+        dict.fromkeys(
+            where(v.story.primary)
+            for v in digest.early_warning
+            if "evacuation" in v.story.categories and v.story.primary
         )
-        if evacuations:
-            places = say(" and ", lang).join(evacuations[:3])
-            text += say(", evacuation in {places}", lang, places=places)
-        parts.append(text)
-    return ("؛ " if lang == "ar" else "; ").join(parts) + "."
+    )
+    if evacuations and not digest.orders:
+        text += say(", evacuation in {places}", lang, places=_listed(evacuations, lang))
+    return [text]
 
 
-def _against_baseline(today: int, daily: float | None, language: str) -> str:
-    """Today's count against the daily average before: "(3x its 7-day average)" when well
-    above it, "(none in the 7 days before)" when there was none."""
-    days = briefing.BASELINE_DAYS
-    if not daily:
-        return say(" (none in the {days} days before)", language, days=days)
-    ratio = today / daily
+CHANGES: dict[Change, str] = {
+    "new": "newly affected",
+    "quiet": "quiet after activity",
+    "up": "rising",
+}
+LISTED = 3  # places named in the top line; more are counted
+
+
+def _listed(places: list[str], language: str) -> str:
+    shown = say(" and ", language).join(places[:LISTED])
+    if len(places) > LISTED:
+        shown += say(" and {count} more", language, count=len(places) - LISTED)
+    return shown
+
+
+def _against_week(district: DistrictTrend, language: str) -> str:
+    """The window's count against the daily average of the week before: "(3x its 7-day
+    average)" when well above it, "(none in the 7 days before)" when there was none."""
+    if district.week is None:
+        return ""
+    if not district.week:
+        return say(" (none in the {days} days before)", language, days=WEEK)
+    ratio = district.today / district.days / district.week
     if ratio < 1.5:
         return ""
     times = f"{ratio:.1f}".removesuffix(".0")
-    return say(" ({times}x its {days}-day average)", language, times=times, days=days)
+    return say(" ({times}x its {days}-day average)", language, times=times, days=WEEK)
 
 
 def subject(digest: Digest) -> str:
@@ -210,12 +293,61 @@ def reader_context(lang: str, zone: str) -> dict[str, Any]:
             )
         return say("single source, tier {tier}", lang, tier=found.best_tier)
 
+    def lapsed(lapse: Lapse) -> str:
+        """ "NNA: silent since 25 Nov 06:10", "NNA: failing since … (HTTP 500, 7 attempts)"."""
+        since = when(lapse.since) if lapse.since else None
+        if lapse.state == "gone":
+            return say(
+                "{source}: no longer read ({reason})",
+                lang,
+                source=lapse.source,
+                reason=lapse.reason,
+            )
+        if lapse.state == "failing":
+            return say(
+                "{source}: failing since {since} ({reason}; {count} attempts)",
+                lang,
+                source=lapse.source,
+                since=since,
+                reason=lapse.reason,
+                count=lapse.failures,
+            )
+        if since is None:
+            return say("{source}: no report yet", lang, source=lapse.source)
+        return say("{source}: silent since {since}", lang, source=lapse.source, since=since)
+
+    def line_text(line: OrderLine) -> str:
+        """ "north of the Awali" ("au nord de l'Awali", "شمال Awali")."""
+        return say(
+            LINES.get(line.direction, "{direction} of the {feature}"),
+            lang,
+            direction=line.direction,
+            feature=line.feature,
+        )
+
+    def radius_text(metres: int) -> str:
+        distance = f"{metres / 1000:g} km" if metres >= 1000 else f"{metres} m"
+        return say("keep at least {distance} away", lang, distance=distance)
+
+    def changed(change: Change) -> str:
+        return say(CHANGES[change], lang) if change else ""
+
+    def average(daily: float | None) -> str:
+        """ "0.4" a day; "–" before anything was read."""
+        return "–" if daily is None else f"{daily:.1f}"
+
     return {
         "lang": lang,
         "rtl": lang == "ar",
+        "changed": changed,
+        "line_text": line_text,
+        "radius_text": radius_text,
+        "order_places": order_places,
+        "average": average,
         "_": words,
         "sources_count": sources,
         "corroborated": corroborated,
+        "lapsed": lapsed,
         "when": when,
         "tzname": zone,
     }

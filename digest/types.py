@@ -132,6 +132,31 @@ class Casualties:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderLine:
+    direction: str  # "north" | "south" | "east" | "west"
+    feature: str  # canonical English name: "Litani", "Awali", "Zahrani", "Blue Line"
+    text: str  # as written in the source
+
+
+@dataclass(frozen=True, slots=True)
+class EvacuationOrder:
+    item_id: str
+    issuer: str | None  # canonical English ("Israeli army", "Lebanese Army"...); None if unstated
+    issued: datetime  # the item's publication time
+    places: tuple[Location, ...]  # ordered evacuated, in order of mention, no duplicates
+    lines: tuple[OrderLine, ...]
+    radius_m: int | None
+    # "category" spans of the order wording, "location" spans of the places (code: the place id);
+    # offsets into item.analysed_text
+    evidence: tuple[Evidence, ...]
+
+    @property
+    def districts(self) -> tuple[str, ...]:
+        """The admin-2 P-codes of the places, distinct, in order."""
+        return tuple(dict.fromkeys(p.admin2_pcode for p in self.places if p.admin2_pcode))
+
+
+@dataclass(frozen=True, slots=True)
 class Assessment:
     item_id: str
     lang: str
@@ -141,6 +166,7 @@ class Assessment:
     locations: tuple[Location, ...]
     evidence: tuple[Evidence, ...]
     casualties: Casualties = field(default_factory=Casualties)
+    order: EvacuationOrder | None = None  # when it orders (or relays an order) to evacuate
 
     @property
     def primary(self) -> Location | None:
@@ -151,6 +177,54 @@ class Assessment:
 class AssessedItem:
     item: Item
     assessment: Assessment
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    """One evacuation order as a reader sees it: the same warning relayed by several sources (a
+    story) is one order, with the places, lines and radius its reports give."""
+
+    key: str  # the story's id (the report's own id when it is in no story)
+    reports: tuple[AssessedItem, ...]  # those giving the order, earliest first
+
+    @property
+    def orders(self) -> tuple[EvacuationOrder, ...]:
+        return tuple(r.assessment.order for r in self.reports if r.assessment.order)
+
+    @property
+    def issued(self) -> datetime:
+        """When the first report of it was published."""
+        return min(order.issued for order in self.orders)
+
+    @property
+    def issuer(self) -> str | None:
+        return next((order.issuer for order in self.orders if order.issuer), None)
+
+    @property
+    def places(self) -> tuple[Location, ...]:
+        return tuple(dict.fromkeys(place for order in self.orders for place in order.places))
+
+    @property
+    def lines(self) -> tuple[OrderLine, ...]:
+        """Each (direction, feature) once, as the first report wrote it."""
+        lines: dict[tuple[str, str], OrderLine] = {}
+        for order in self.orders:
+            for line in order.lines:
+                lines.setdefault((line.direction, line.feature), line)
+        return tuple(lines.values())
+
+    @property
+    def radius_m(self) -> int | None:
+        """The largest distance any report gives: the safe reading."""
+        return max((o.radius_m for o in self.orders if o.radius_m), default=None)
+
+    @property
+    def districts(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(code for order in self.orders for code in order.districts))
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(report.item.source for report in self.reports))
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +324,76 @@ class Corroboration:
     best_tier: int
 
 
+WEEK = 7  # days of the short average a district's incidents are compared with
+MONTH = 28  # and of the long one
+RISE = 2.0  # a window's incidents at least this many times the week's average (and 2 or more)
+Change = Literal["new", "quiet", "up", ""]
+
+
+@dataclass(frozen=True, slots=True)
+class DistrictTrend:
+    governorate: str
+    governorate_pcode: str | None
+    district: str
+    pcode: str
+    today: int  # new incidents in the window
+    week: float | None  # new incidents a day over the WEEK days before the window
+    month: float | None  # over the MONTH days before (None: no reading before the window)
+    days: float = 1.0  # the window's length in days (more than one after a missed digest)
+    history: float = MONTH  # days read before the window, up to MONTH (a new installation)
+
+    @property
+    def change(self) -> Change:
+        """ "new": affected after none in MONTH days (or all the days read, at least a WEEK);
+        "quiet": none after some in the WEEK before; "up": RISE times the week's average and
+        2 or more; else steady, or nothing known."""
+        if self.week is None or self.month is None:
+            return ""
+        if self.today and not self.month:
+            return "new" if self.history >= WEEK else ""
+        if not self.today and self.week:
+            return "quiet"
+        if self.today >= 2 and self.today / self.days >= RISE * self.week:
+            return "up"
+        return ""
+
+
+@dataclass(frozen=True, slots=True)
+class GovernorateTrend:
+    name: str
+    pcode: str | None
+    districts: tuple[DistrictTrend, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Trends:
+    """The districts with incidents in the window or the WEEK before it, by governorate."""
+
+    governorates: tuple[GovernorateTrend, ...] = ()
+
+    @property
+    def districts(self) -> tuple[DistrictTrend, ...]:
+        return tuple(d for g in self.governorates for d in g.districts)
+
+    def having(self, change: Change) -> tuple[DistrictTrend, ...]:
+        return tuple(d for d in self.districts if d.change == change)
+
+
+LapseState = Literal["gone", "failing", "silent"]
+
+
+@dataclass(frozen=True, slots=True)
+class Lapse:
+    """A source the digest may be missing reports from. `since`: when it started failing, or
+    its last new report (None: none yet)."""
+
+    source: str
+    state: LapseState
+    since: datetime | None
+    failures: int = 0
+    reason: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class DistrictSection:
     name: str
@@ -279,8 +423,22 @@ class Digest:
     items_considered: int
     omitted: int = 0  # stories left out to keep the email under its size limit
     language: str = "en"  # of the headings
-    # incidents a day in each district (admin-2 P-code) over the BASELINE_DAYS before the window
-    baseline: Mapping[str, float] = field(default_factory=dict)
+    trends: Trends = field(default_factory=Trends)  # what changed, per district
+    lapses: tuple[Lapse, ...] = ()  # sources failing or silent when it was built
+    orders: tuple[OrderRecord, ...] = ()  # evacuation orders issued in the window
+    in_force: tuple[OrderRecord, ...] = ()  # issued before it, within the profile's order_days
+    expired: tuple[OrderRecord, ...] = ()  # reached order_days in the window
+    order_days: int = 7  # how long an order's districts stay marked
+
+    @property
+    def marked(self) -> dict[str, datetime]:
+        """The districts (admin-2 P-codes) under an order issued in the window or in force,
+        with when the latest was issued."""
+        marked: dict[str, datetime] = {}
+        for record in (*self.orders, *self.in_force):
+            for district in record.districts:
+                marked[district] = max(marked.get(district, record.issued), record.issued)
+        return marked
 
     @property
     def story_count(self) -> int:

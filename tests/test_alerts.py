@@ -115,6 +115,7 @@ phrases = st.text(st.one_of(letters, st.just(" ")), min_size=1, max_size=12).fil
 field_values = {
     "category": st.sampled_from(sorted(LABELS)),
     "region": st.sampled_from(["LB", "LB6", "LB41", "SY", "IL"]),
+    "evacuation": st.sampled_from(["LB", "LB4", "LB44"]),
     "lang": st.sampled_from(["ar", "en", "fr"]),
     "place": phrases,
     "source": phrases,

@@ -13,7 +13,7 @@ import pytest
 
 from digest.alerts.fire import Firing
 from digest.alerts.notices import batches, quiet, shown
-from digest.config import AlertConfig, SmtpConfig
+from digest.config import AlertConfig, DigestConfig, SmtpConfig
 from digest.intake import dispatch_alerts
 from digest.outbox import asked_by, deliver
 from digest.render import environment
@@ -140,7 +140,7 @@ class Desk:
     def poll(self, now: datetime) -> list[str]:
         """Dispatch and deliver; the statuses of the messages tried."""
         dispatch_alerts(self.storage, [self.alert], environment(), self.smtp, now)
-        wanted = asked_by([self.alert])
+        wanted = asked_by(DigestConfig(alerts=[self.alert]))
         return [o.status for o in asyncio.run(deliver(self.storage, self.smtp, now, wanted))]
 
 

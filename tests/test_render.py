@@ -6,16 +6,18 @@ Regenerate after an intended change with: DIGEST_UPDATE_GOLDEN=1 pytest tests/te
 from __future__ import annotations
 
 import os
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from digest import render
-from digest.briefing import assemble, baseline, window
+from digest.briefing import assemble, window
 from digest.config import ProfileConfig
 from digest.demo import run_demo
 from digest.sources.normalise import content_hash
+from digest.trends import district_trends
 from digest.types import (
     AssessedItem,
     Assessment,
@@ -169,8 +171,14 @@ def test_the_top_line_compares_the_busiest_district_with_its_week(
 
     profile = ProfileConfig(name="p", min_severity=1)
     span = window(profile, date(2026, 3, 24))
-    daily = baseline(profile, views_in("LB63", before))
-    digest = assemble(profile, span, views_in("LB63", 3), 10, None, daily)
+    today = views_in("LB63", 3)
+    earlier = [
+        replace(view.story, id=f"e{number}", first_seen=span[0] - timedelta(days=3))
+        for number, view in enumerate(views_in("LB63", before))
+    ]
+    stories = [v.story for v in today] + earlier
+    changes = district_trends(profile, span, stories, {}, span[0] - timedelta(days=60))
+    digest = assemble(profile, span, today, 10, None, changes)
     assert render.summary_line(digest).startswith(expected)
 
 

@@ -120,7 +120,10 @@ def test_a_database_of_schema_1_is_migrated(tmp_path: Path) -> None:
 
     for statement in _statements(MIGRATIONS[1]):
         db.execute(statement)
-    db.execute("INSERT INTO sources (name, url, created_at) VALUES ('A', 'https://a/', 'x')")
+    db.execute(
+        "INSERT INTO sources (name, url, created_at) "
+        "VALUES ('A', 'https://a/', '2026-01-01T00:00:00+00:00')"
+    )
     db.execute("PRAGMA user_version = 1")
     db.commit()
     db.close()

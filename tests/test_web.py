@@ -290,6 +290,9 @@ def test_stories_pages_never_repeat_a_story(archive: Archive) -> None:
         "/api/items?to=9999-12-31",
         "/search.csv?from=0001-01-01",
         "/overview?until=9999-12-31",
+        "/trends?region=LB99",
+        "/trends?severity=7",
+        "/trends?days=0",
         "/api/items?limit=%C2%B2",
         "/api/items?before=abc",
         "/unsubscribe?kind=digest&list=x&to=a@b.org&sig=%C3%A9",
@@ -321,6 +324,22 @@ def test_the_pages_link_up(archive: Archive) -> None:
     assert client.get("/api/stories/nope").status_code == 404
 
 
+def test_the_districts_page_shows_the_digests_trend_table_and_a_chart_per_district(
+    archive: Archive,
+) -> None:
+    page = archive.client.get(f"/trends?until={DAY}&days=7")
+    assert page.status_code == 200
+    assert 'class="trend-table"' in page.text and "28-day average" in page.text
+    charts = re.findall(r"<figcaption>.*?</figcaption>", page.text, re.S)
+    assert charts and all("<svg" in page.text.split(c)[1][:400] for c in charts)
+    assert "El Nabatieh" in page.text
+    everywhere = re.findall(r'<span class="pcode">(LB\d+)</span>', page.text)
+    assert any(code.startswith("LB4") for code in everywhere)
+    south = archive.client.get(f"/trends?until={DAY}&days=7&region=LB4&severity=2").text
+    codes = re.findall(r'<span class="pcode">(LB\d+)</span>', south)
+    assert codes and all(code.startswith("LB4") for code in codes)
+
+
 def test_every_response_carries_the_security_headers(archive: Archive) -> None:
     for url in ["/", "/search?q=x", "/api/items", "/static/archive.css", "/nowhere"]:
         headers = archive.client.get(url).headers
@@ -333,7 +352,7 @@ def test_every_response_carries_the_security_headers(archive: Archive) -> None:
 
 
 def test_no_page_loads_anything_from_elsewhere(archive: Archive) -> None:
-    for url in ["/", f"/digests/beirut-office/{DAY}", "/search?q=strike", "/overview"]:
+    for url in ["/", f"/digests/beirut-office/{DAY}", "/search?q=strike", "/overview", "/trends"]:
         html = archive.client.get(url).text
         assert "<script" not in html
         for ref in re.findall(r'(?:src|href)="([^"]+)"', html):

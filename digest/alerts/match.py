@@ -15,7 +15,7 @@ from functools import cached_property, lru_cache
 
 from digest.alerts.rules import And, Field, Measure, Near, Not, Or, Phrase, Rule, Word
 from digest.text import ARABIC_CLITICS, Folded, fold, fold_plain, is_arabic
-from digest.types import UNRATED, AssessedItem, Corroboration
+from digest.types import UNRATED, AssessedItem, Corroboration, Location
 
 _WORD = re.compile(r"\w+")
 _CLITIC_MAX = max(len(clitic) for clitic in ARABIC_CLITICS)
@@ -155,6 +155,12 @@ def _measure(rule: Measure, item: Prepared) -> list[str] | None:
     return [said.format(level)] if compare else None
 
 
+def _inside(location: Location, pcode: str) -> bool:
+    """In the governorate or district of this P-code, or the country of this code."""
+    codes = (location.admin1_pcode, location.admin2_pcode)
+    return pcode in codes or (len(pcode) == 2 and location.country == pcode)
+
+
 def _field(rule: Field, entry: AssessedItem) -> list[str] | None:
     assessment = entry.assessment
     if rule.name == "category":
@@ -164,13 +170,13 @@ def _field(rule: Field, entry: AssessedItem) -> list[str] | None:
     if rule.name == "source":
         same = fold_plain(entry.item.source).strip() == fold_plain(rule.value).strip()
         return [f"source {entry.item.source}"] if same else None
+    if rule.name == "evacuation":
+        places = assessment.order.places if assessment.order else ()
+        ordered = next((p for p in places if _inside(p, rule.value)), None)
+        return [f"evacuation order for {ordered.name} ({rule.value})"] if ordered else None
     for location in assessment.locations:
         if rule.name == "region":
-            codes = (location.admin1_pcode, location.admin2_pcode)
-            inside = rule.value in codes or (
-                len(rule.value) == 2 and location.country == rule.value
-            )
-            if inside:
+            if _inside(location, rule.value):
                 return [f"region {rule.value} ({location.name})"]
         else:
             wanted = fold_plain(rule.value).strip()

@@ -9,6 +9,7 @@
     measure  := severity (of the report) | sources | tier (of its story: independent sources,
                 the best source tier)
     field    := category:CODE | region:PCODE | place:NAME | lang:CODE | source:NAME
+              | evacuation:PCODE (the report gives an evacuation order for a place there)
 
 Operators are upper case (a lower-case "and" is a word to look for). A word may end in `*` to
 match any word it begins (`evacuat*`). Values with spaces are quoted (`place:"Bint Jbeil"`).
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 
 from digest.signals.categories import LABELS
 
-FIELDS = ("category", "region", "place", "lang", "source")
+FIELDS = ("category", "region", "place", "lang", "source", "evacuation")
 COMPARISONS = (">=", "<=", ">", "<", "=")
 MAX_NEAR = 50
 _PCODE = re.compile(r"^[A-Z]{2}[0-9]*$")
@@ -220,7 +221,7 @@ def _checked(name: str, value: str, position: int) -> str:
         raise RuleError(
             position, "a category code (airstrike, shelling, evacuation, …)", repr(value)
         )
-    if name == "region" and not _PCODE.match(value):
+    if name in ("region", "evacuation") and not _PCODE.match(value):
         raise RuleError(position, "a P-code (LB, LB6, LB41)", repr(value))
     if name == "lang" and not _LANG.match(value):
         raise RuleError(position, "a two-letter language code (ar, en, fr)", repr(value))

@@ -182,7 +182,7 @@ class Service:
             if not mine:  # the poll's alert mail, or `digest send`: the next check sends
                 log(self.logger, logging.DEBUG, "outbox-busy", "outbox busy; next check")
                 return
-            wanted = outbox.asked_by(self.config.alerts, self.config.profiles)
+            wanted = outbox.asked_by(self.config, self.config.profiles)
             outcomes = await outbox.deliver(
                 self.storage, self.config.smtp, now, wanted, self.config.web.base_url
             )
@@ -217,14 +217,13 @@ class Service:
             return
         added = pipeline.queue_digest(
             self.storage,
+            self.config,
             profile,
             day,
             self.env,
             self.parents,
-            self.config.smtp.from_addr,
             now,
             (due, now) if missed else None,
-            self.config.source_tiers(),
         )
         log(
             self.logger,

@@ -31,6 +31,9 @@ class SourceRecord:
     next_check_at: datetime | None
     last_latency_ms: int | None
     items: int
+    added_at: datetime | None = None
+    failing_since: datetime | None = None  # the first failure since it last worked
+    last_new_at: datetime | None = None  # when it last brought a report not seen before
 
 
 if TYPE_CHECKING:
@@ -191,6 +194,11 @@ class Storage(Protocol):
     def stories_between(
         self, start: datetime, end: datetime
     ) -> list[tuple[Story, list[AssessedItem]]]: ...
+    def stories_first_seen(self, start: datetime, end: datetime) -> list[Story]: ...
+    def reading_since(self) -> datetime | None: ...
+    def orders_published(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[str | None, AssessedItem]]: ...
     def unclustered_items(self) -> list[AssessedItem]: ...
     def count_items(self, start: datetime, end: datetime) -> int: ...
     def save_stories(

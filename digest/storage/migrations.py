@@ -274,6 +274,19 @@ MIGRATIONS: dict[int, str] = {
     );
     INSERT INTO secrets (name, value) VALUES ('unsubscribe', lower(hex(randomblob(32))));
     """,
+    10: """
+    -- Source health: since when a source has been failing (its first failure after a success),
+    -- and when it last brought a report not seen before (a source can answer and stay silent).
+    ALTER TABLE sources ADD COLUMN failing_since TEXT;
+    ALTER TABLE sources ADD COLUMN last_new_at TEXT;
+    UPDATE sources SET failing_since = last_error_at WHERE consecutive_failures > 0;
+    UPDATE sources
+    SET last_new_at = (SELECT max(fetched_at) FROM items WHERE source_id = sources.id);
+    -- An evacuation order the report gives or relays, as a record (JSON: issuer, places, lines,
+    -- radius, evidence); reports assessed before have none.
+    ALTER TABLE assessments ADD COLUMN evacuation_order TEXT;
+    CREATE INDEX assessments_orders ON assessments(item_id) WHERE evacuation_order IS NOT NULL;
+    """,
 }
 
 # Migrations whose data SQL alone cannot compute: run after the numbered script, in its transaction.

@@ -33,9 +33,11 @@ from digest.types import (
     AssessedItem,
     Assessment,
     Casualties,
+    EvacuationOrder,
     Evidence,
     Item,
     Location,
+    OrderLine,
     Rendered,
     Story,
     StoryMember,
@@ -268,7 +270,7 @@ class SqliteStorage:
             db.execute(
                 """UPDATE sources SET last_fetch_at = ?, last_success_at = ?, next_check_at = ?,
                        etag = coalesce(?, etag), last_modified = coalesce(?, last_modified),
-                       url = coalesce(?, url), consecutive_failures = 0,
+                       url = coalesce(?, url), consecutive_failures = 0, failing_since = NULL,
                        last_latency_ms = coalesce(?, last_latency_ms)
                    WHERE id = ?""",
                 (
@@ -297,10 +299,20 @@ class SqliteStorage:
             db.execute(
                 """UPDATE sources SET last_fetch_at = ?, last_error = ?, last_error_at = ?,
                        next_check_at = ?, consecutive_failures = consecutive_failures + 1,
+                       failing_since = coalesce(failing_since, ?),
                        last_latency_ms = coalesce(?, last_latency_ms),
                        enabled = CASE WHEN ? THEN 0 ELSE enabled END
                    WHERE id = ?""",
-                (iso(now), error, iso(now), iso(next_check), latency_ms, int(disable), source_id),
+                (
+                    iso(now),
+                    error,
+                    iso(now),
+                    iso(next_check),
+                    iso(now),
+                    latency_ms,
+                    int(disable),
+                    source_id,
+                ),
             )
 
     # items
@@ -309,6 +321,7 @@ class SqliteStorage:
         new: list[str] = []
         changed: list[str] = []
         unchanged = 0
+        latest_new: datetime | None = None
         with self._transaction() as db:
             for item in items:
                 row = db.execute(
@@ -335,6 +348,7 @@ class SqliteStorage:
                     )
                     index_item(db, item.id, source_id, item.published, item.title, item.text)
                     new.append(item.id)
+                    latest_new = max(latest_new or item.fetched, item.fetched)
                 else:
                     db.execute(
                         """UPDATE items SET title = ?, text = ?, summary_html = ?, lang_hint = ?,
@@ -347,6 +361,10 @@ class SqliteStorage:
                     db.execute("DELETE FROM story_items WHERE item_id = ?", (item.id,))
                     index_item(db, item.id, source_id, item.published, item.title, item.text)
                     changed.append(item.id)
+            if latest_new is not None:
+                db.execute(
+                    "UPDATE sources SET last_new_at = ? WHERE id = ?", (iso(latest_new), source_id)
+                )
         return StoredItems(tuple(new), tuple(changed), unchanged)
 
     def items(self, ids: Iterable[str]) -> list[Item]:
@@ -379,8 +397,8 @@ class SqliteStorage:
                 db.execute(
                     """INSERT OR REPLACE INTO assessments (item_id, engine, lang, risk, severity,
                            categories, locations, evidence, killed, injured, admin1_pcode,
-                           admin2_pcode, assessed_at)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                           admin2_pcode, assessed_at, evacuation_order)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                     (
                         a.item_id,
                         engine,
@@ -395,6 +413,7 @@ class SqliteStorage:
                         primary.admin1_pcode if primary else None,
                         primary.admin2_pcode if primary else None,
                         iso(now),
+                        _order_json(a.order),
                     ),
                 )
                 index_assessment(db, a)
@@ -471,6 +490,35 @@ class SqliteStorage:
         ]
         return self._stories(ids, until=end)
 
+    def stories_first_seen(self, start: datetime, end: datetime) -> list[Story]:
+        """The stories first seen in [start, end), as stored, without their members."""
+        rows = self._query(
+            "SELECT * FROM stories WHERE first_seen >= ? AND first_seen < ? ORDER BY first_seen",
+            (iso(start), iso(end)),
+        )
+        return [_story_row(row, ()) for row in rows]
+
+    def orders_published(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[str | None, AssessedItem]]:
+        """The reports published in [start, end) that give an evacuation order, each with its
+        story's id (None when in none), earliest first."""
+        rows = self._query(
+            f"""SELECT si.story_id, {_ASSESSED_COLUMNS} FROM assessments a
+               JOIN items i ON i.id = a.item_id JOIN sources s ON s.id = i.source_id
+               LEFT JOIN story_items si ON si.item_id = i.id
+               WHERE a.evacuation_order IS NOT NULL AND i.published_at >= ?
+                 AND i.published_at < ?
+               ORDER BY i.published_at, i.id""",
+            (iso(start), iso(end)),
+        )
+        return [(row["story_id"], AssessedItem(_item(row), _assessment(row))) for row in rows]
+
+    def reading_since(self) -> datetime | None:
+        """When the first source was added: how far back the absence of stories means
+        something."""
+        return parse_iso(self._query("SELECT min(created_at) FROM sources")[0][0])
+
     def unclustered_items(self) -> list[AssessedItem]:
         rows = self._query(
             f"""SELECT {_ASSESSED_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
@@ -505,17 +553,7 @@ class SqliteStorage:
             )
             if not members:
                 continue
-            story = Story(
-                id=row["id"],
-                members=tuple(StoryMember(m["id"], m["reason"]) for m in members),
-                first_seen=_required_time(row["first_seen"]),
-                last_updated=_required_time(row["last_updated"]),
-                severity=row["severity"],
-                categories=tuple(json.loads(row["categories"])),
-                primary=_location(json.loads(row["primary_location"]))
-                if row["primary_location"]
-                else None,
-            )
+            story = _story_row(row, tuple(StoryMember(m["id"], m["reason"]) for m in members))
             result.append((story, [AssessedItem(_item(m), _assessment(m)) for m in members]))
         return result
 
@@ -972,7 +1010,7 @@ def _source_row(source: NewSource, origin: str, now: str) -> tuple[Any, ...]:
 
 
 _ASSESSED_COLUMNS = """i.*, s.name AS source, a.lang, a.risk, a.severity, a.categories, a.locations,
-    a.evidence, a.killed, a.injured"""
+    a.evidence, a.killed, a.injured, a.evacuation_order"""
 
 
 def _statements(script: str) -> list[str]:
@@ -1001,6 +1039,21 @@ def _source(row: sqlite3.Row) -> SourceRecord:
         next_check_at=parse_iso(row["next_check_at"]),
         last_latency_ms=row["last_latency_ms"],
         items=row["items"],
+        added_at=parse_iso(row["created_at"]),
+        failing_since=parse_iso(row["failing_since"]),
+        last_new_at=parse_iso(row["last_new_at"]),
+    )
+
+
+def _story_row(row: sqlite3.Row, members: tuple[StoryMember, ...]) -> Story:
+    return Story(
+        id=row["id"],
+        members=members,
+        first_seen=_required_time(row["first_seen"]),
+        last_updated=_required_time(row["last_updated"]),
+        severity=row["severity"],
+        categories=tuple(json.loads(row["categories"])),
+        primary=_location(json.loads(row["primary_location"])) if row["primary_location"] else None,
     )
 
 
@@ -1035,4 +1088,32 @@ def _assessment(row: sqlite3.Row, evidence: bool = True) -> Assessment:
         locations=tuple(_location(d) for d in json.loads(row["locations"])),
         evidence=tuple(Evidence(**e) for e in json.loads(row["evidence"])) if evidence else (),
         casualties=Casualties(killed=row["killed"], injured=row["injured"]),
+        order=_order(row) if row["evacuation_order"] else None,
+    )
+
+
+def _order_json(order: EvacuationOrder | None) -> str | None:
+    if order is None:
+        return None
+    record = {
+        "issuer": order.issuer,
+        "places": [place.as_dict() for place in order.places],
+        "lines": [[line.direction, line.feature, line.text] for line in order.lines],
+        "radius_m": order.radius_m,
+        "evidence": [e.as_dict() for e in order.evidence],
+    }
+    return json.dumps(record, ensure_ascii=False)
+
+
+def _order(row: sqlite3.Row) -> EvacuationOrder:
+    """The order of an assessed row (issued when the report was published)."""
+    record = json.loads(row["evacuation_order"])
+    return EvacuationOrder(
+        item_id=row["id"],
+        issuer=record["issuer"],
+        issued=_required_time(row["published_at"]),
+        places=tuple(_location(place) for place in record["places"]),
+        lines=tuple(OrderLine(*line) for line in record["lines"]),
+        radius_m=record["radius_m"],
+        evidence=tuple(Evidence(**e) for e in record["evidence"]),
     )

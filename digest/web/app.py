@@ -52,6 +52,21 @@ def filters_of(request: Request) -> SearchFilters:
         raise BadRequest(problems) from None
 
 
+def period_of(request: Request, default_days: int = pages.OVERVIEW_DAYS) -> tuple[date, int]:
+    """The last day (default: today, UTC) and the number of days a chart covers."""
+    params = request.query_params
+    try:
+        last = date.fromisoformat(params["until"]) if params.get("until") else None
+        days = int(params.get("days") or default_days)
+    except ValueError:
+        raise BadRequest("until: a date YYYY-MM-DD; days: a whole number") from None
+    if not 1 <= days <= 366:
+        raise BadRequest("days: from 1 to 366")
+    if last is not None and not FIRST_DAY <= last <= LAST_DAY:
+        raise BadRequest(f"until: a date from {FIRST_DAY} to {LAST_DAY}")
+    return last or datetime.now(UTC).date(), days
+
+
 def limit_of(request: Request, default: int, most: int) -> int:
     raw = request.query_params.get("limit", "")
     if not raw:
@@ -110,18 +125,18 @@ def create_app(site: Site, access: Access | None = None) -> Guard:
         return HTMLResponse(pages.search_page(site, links, results, view))
 
     def overview(request: Request) -> Response:
+        return HTMLResponse(pages.overview_page(site, links, *period_of(request)))
+
+    def district_trends(request: Request) -> Response:
+        last, days = period_of(request, pages.TREND_DAYS)
         params = request.query_params
-        try:
-            last = date.fromisoformat(params["until"]) if params.get("until") else None
-            days = int(params.get("days") or pages.OVERVIEW_DAYS)
-        except ValueError:
-            raise BadRequest("until: a date YYYY-MM-DD; days: a whole number") from None
-        if not 1 <= days <= 366:
-            raise BadRequest("days: from 1 to 366")
-        if last is not None and not FIRST_DAY <= last <= LAST_DAY:
-            raise BadRequest(f"until: a date from {FIRST_DAY} to {LAST_DAY}")
-        last = last or datetime.now(UTC).date()
-        return HTMLResponse(pages.overview_page(site, links, last, days))
+        region = params.get("region") or None
+        if region is not None and region not in site.region_names:
+            raise BadRequest(f"region: not a country or P-code the archive knows: {region!r}")
+        severity = params.get("severity") or "1"
+        if severity not in ("1", "2", "3", "4"):
+            raise BadRequest("severity: 1 to 4")
+        return HTMLResponse(pages.trends_page(site, links, last, days, region, int(severity)))
 
     def static_css(request: Request) -> Response:
         return Response(css, media_type="text/css")
@@ -272,6 +287,7 @@ def create_app(site: Site, access: Access | None = None) -> Guard:
         ("/search.csv", search_csv),
         ("/search.geojson", search_geojson),
         ("/overview", overview),
+        ("/trends", district_trends),
         ("/digests.atom", digests_atom),
         ("/static/archive.css", static_css),
         ("/api/items", api_items),

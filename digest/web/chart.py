@@ -1,5 +1,6 @@
-"""Incidents per governorate over time as an SVG line chart, drawn on the server (no script, no
-external resource), with a table of the same numbers for those who cannot see it."""
+"""Incidents over time as SVG charts drawn on the server (no script, no external resource): per
+governorate as lines, per district as small bars with their trailing averages; pages show the
+same numbers in a table for those who cannot see them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from datetime import date, timedelta
 from html import escape
 
 from markupsafe import Markup
+
+from digest.trends import DistrictSeries
 
 # Colour-blind-safe (Okabe-Ito) then greys for the long tail.
 PALETTE = (
@@ -102,5 +105,63 @@ def svg(chart: Overview) -> Markup:
             f'fill="{colour}"/><text x="{WIDTH - RIGHT + 28}" y="{legend_y + 1}" '
             f'font-size="11">{escape(series.name)} ({series.total})</text>'
         )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+SMALL_W, SMALL_H = 330, 90
+SMALL_LEFT, SMALL_BOTTOM, SMALL_TOP = 26, 16, 6
+
+
+def district_svg(series: DistrictSeries) -> Markup:
+    """One district's new incidents per day as bars, with the 7-day average as a line and the
+    28-day one dashed: the numbers a digest of each day compared."""
+    plot_w, plot_h = SMALL_W - SMALL_LEFT - 4, SMALL_H - SMALL_TOP - SMALL_BOTTOM
+    averages = [v for v in (*series.week, *series.month) if v is not None]
+    peak = max([*series.counts, *averages, 1])
+    slot = plot_w / max(len(series.days), 1)
+
+    def y(value: float) -> float:
+        return SMALL_TOP + plot_h * (1 - value / peak)
+
+    def line(values: tuple[float | None, ...], colour: str, dashes: str) -> str:
+        points = " ".join(
+            f"{SMALL_LEFT + slot * (n + 0.5):.1f},{y(v):.1f}"
+            for n, v in enumerate(values)
+            if v is not None
+        )
+        return (
+            f'<polyline fill="none" stroke="{colour}" stroke-width="1.5"{dashes} '
+            f'points="{points}"/>'
+        )
+
+    name = escape(series.district)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SMALL_W} {SMALL_H}" '
+        f'class="chart small" role="img" aria-label="{name}: {series.total} incidents">',
+        f"<title>{name}: {series.total} new incidents; bars per day, line the 7-day average, "
+        "dashes the 28-day average</title>",
+        f'<line x1="{SMALL_LEFT}" y1="{SMALL_TOP + plot_h}" x2="{SMALL_LEFT + plot_w}" '
+        f'y2="{SMALL_TOP + plot_h}" stroke="#999"/>',
+        f'<text x="{SMALL_LEFT - 4}" y="{SMALL_TOP + 8}" text-anchor="end" '
+        f'font-size="10">{peak:g}</text>',
+    ]
+    for n, count in enumerate(series.counts):
+        if count:
+            top = y(count)
+            parts.append(
+                f'<rect x="{SMALL_LEFT + slot * n + 0.5:.1f}" y="{top:.1f}" '
+                f'width="{max(slot - 1, 1):.1f}" height="{SMALL_TOP + plot_h - top:.1f}" '
+                f'fill="#aab7b8"><title>{series.days[n]:%d %b}: {count}</title></rect>'
+            )
+    parts.append(line(series.week, PALETTE[0], ""))
+    parts.append(line(series.month, PALETTE[1], ' stroke-dasharray="4 3"'))
+    if series.days:
+        for n, anchor in ((0, "start"), (len(series.days) - 1, "end")):
+            x = SMALL_LEFT + (0 if anchor == "start" else plot_w)
+            parts.append(
+                f'<text x="{x:.1f}" y="{SMALL_H - 3}" text-anchor="{anchor}" '
+                f'font-size="10">{series.days[n]:%d %b}</text>'
+            )
     parts.append("</svg>")
     return Markup("".join(parts))

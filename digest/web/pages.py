@@ -7,14 +7,16 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import groupby
+from zoneinfo import ZoneInfo
 
-from digest import briefing
+from digest import briefing, trends
+from digest.config import ProfileConfig
 from digest.render import Snippet
 from digest.storage.base import DigestRecord
 from digest.storage.reader import Found
 from digest.storage.search import QueryError, SearchFilters, query_words
 from digest.text import fold, word_end
-from digest.types import StoryView
+from digest.types import MONTH, StoryView
 from digest.web import chart
 from digest.web.site import Links, Site
 
@@ -181,3 +183,40 @@ def overview_page(site: Site, links: Links, last: date, days: int = OVERVIEW_DAY
     )
     data = chart.overview(rows, first, last, site.region_names)
     return site.render("web/overview.html.j2", links, chart=data, svg=chart.svg(data))
+
+
+TREND_DAYS = 28
+
+
+def trends_page(
+    site: Site, links: Links, last: date, days: int, region: str | None, min_severity: int
+) -> str:
+    """New incidents per district over the `days` days up to `last` (the archive's days), as a
+    digest of each day counted them (severity at least `min_severity`, within `region`), with
+    the table a digest of `last` would show."""
+    profile = ProfileConfig(
+        name="archive", min_severity=min_severity, regions=[region] if region else []
+    )
+    zone = ZoneInfo(site.timezone)
+    first = last - timedelta(days=days - 1)
+    start = datetime.combine(first - timedelta(days=MONTH), time(), zone)
+    end = datetime.combine(last + timedelta(days=1), time(), zone)
+    stories = site.reader.stories_first_seen(start, end)
+    since = site.reader.reading_since()
+    series = trends.district_series(
+        profile, stories, first, last, site.timezone, site.parents, since
+    )
+    today = (datetime.combine(last, time(), zone), end)
+    table = trends.district_trends(profile, today, stories, site.parents, since)
+    return site.render(
+        "web/trends.html.j2",
+        links,
+        table=table,
+        charts=[(one, chart.district_svg(one)) for one in series],
+        first=first,
+        last=last,
+        days=days,
+        region=region or "",
+        min_severity=min_severity,
+        region_choices=site.region_choices,
+    )

@@ -17,6 +17,7 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from digest.config import DigestConfig
+from digest.pipeline import region_parents
 from digest.render import environment, reader_context
 from digest.signals.categories import LABELS
 from digest.signals.gazetteer import Gazetteer
@@ -66,6 +67,11 @@ class Links:
 
     def overview(self) -> str:
         return self._page("overview")
+
+    def trends(self, params: dict[str, str] | None = None) -> str:
+        if self.static_site or not params:
+            return self._page("trends")
+        return f"{self.root}trends?{urlencode(params)}"
 
     def search(self, params: dict[str, str] | None = None, fmt: str = "") -> str:
         query = f"?{urlencode(params)}" if params else ""
@@ -138,6 +144,7 @@ class Site:
         self.page_size = page_size
         self.regions = regions(gazetteer)
         self.region_names = {r.code: r.name for r in self.regions}
+        self.parents = region_parents(gazetteer)
         self.region_choices = Choices.of(
             (r.code, f"{chr(160) * 2 * r.depth}{r.name} ({r.code})") for r in self.regions
         )

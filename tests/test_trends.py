@@ -1,0 +1,151 @@
+"""What changed, per district: the trend table and the top line of a digest."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+
+from digest import render
+from digest.briefing import assemble, window
+from digest.config import ProfileConfig
+from digest.trends import counts_as_incident, district_trends
+from digest.types import Location, Story, StoryMember, StoryView
+from tests.test_render import check_golden
+
+PROFILE = ProfileConfig(name="office", min_severity=2)
+SPAN = window(PROFILE, date(2026, 3, 24))
+START = SPAN[0]
+LONG_AGO = START - timedelta(days=90)
+DISTRICTS = {
+    "LB63": ("Sour", "South", "LB6"),
+    "LB61": ("Saida", "South", "LB6"),
+    "LB41": ("Bent Jbeil", "El Nabatieh", "LB4"),
+    "LB43": ("Marjaayoun", "El Nabatieh", "LB4"),
+    "LB21": ("Baalbek", "Baalbek-El Hermel", "LB8"),
+}
+
+
+def story(
+    pcode: str,
+    days_before: float,
+    severity: int = 3,
+    categories: tuple[str, ...] = ("airstrike",),
+    number: int = 0,
+) -> Story:
+    """A story first seen `days_before` the window starts (negative: inside it)."""
+    district, governorate, admin1 = DISTRICTS[pcode]
+    place = Location(
+        district, None, "LB", governorate, admin1, district, pcode, None, None, "admin2"
+    )
+    when = START - timedelta(days=days_before)
+    story_id = f"{pcode}-{days_before}-{number}"
+    members = (StoryMember(story_id, "first report"),)
+    return Story(story_id, members, when, when, severity, categories, place)
+
+
+def many(pcode: str, count: int, days_before: float, **fields: int) -> list[Story]:
+    return [story(pcode, days_before, number=n, **fields) for n in range(count)]  # type: ignore[arg-type]
+
+
+def stories() -> list[Story]:
+    """Tyre: 4 today after about one a day (rising); Saida: quiet today after 3 this week;
+    Bint Jbeil: 1 today after none in 28 days (newly affected); Marjayoun: steady;
+    Baalbek: only a month ago (not listed)."""
+    return [
+        *many("LB63", 4, -0.5),
+        *[story("LB63", day + 0.5) for day in range(7)],
+        *many("LB63", 7, 20),
+        *many("LB61", 3, 2),
+        story("LB41", -0.2),
+        story("LB43", -0.1),
+        story("LB43", 3),
+        story("LB43", 10),
+        story("LB21", 15),
+        story("LB21", -0.3, severity=1),  # below the profile's threshold
+        story("LB21", 40),  # before the 28 days
+    ]
+
+
+def test_each_district_gets_its_count_and_averages_and_what_changed() -> None:
+    trends = district_trends(PROFILE, SPAN, stories(), {}, LONG_AGO)
+    rows = {
+        d.pcode: (d.today, round(d.week or 0, 2), round(d.month or 0, 2), d.change)
+        for d in trends.districts
+    }
+    assert rows == {
+        "LB63": (4, 1.0, 0.5, "up"),
+        "LB61": (0, 0.43, 0.11, "quiet"),
+        "LB41": (1, 0.0, 0.0, "new"),
+        "LB43": (1, 0.14, 0.07, ""),
+    }
+    assert [g.pcode for g in trends.governorates] == ["LB6", "LB4"]
+    assert [d.pcode for d in trends.having("new")] == ["LB41"]
+
+
+def test_with_only_a_few_days_read_averages_are_over_those_days_and_nothing_is_called_new() -> None:
+    recent = [s for s in stories() if s.first_seen >= START - timedelta(days=4)]
+    trends = district_trends(PROFILE, SPAN, recent, {}, START - timedelta(days=4))
+    rows = {d.pcode: (round(d.week or 0, 2), d.change) for d in trends.districts}
+    assert rows["LB63"] == (1.0, "up")  # 4 in the 4 days read, not 4 in 7
+    assert rows["LB41"] == (0.0, "")  # no story in 4 days proves little
+    nothing_read = district_trends(PROFILE, SPAN, many("LB63", 2, -0.5), {}, START)
+    (tyre,) = nothing_read.districts
+    assert (tyre.week, tyre.month, tyre.change) == (None, None, "")
+
+
+def test_a_window_of_three_days_compares_its_daily_rate() -> None:
+    profile = PROFILE
+    span = (START - timedelta(days=2), SPAN[1])
+    history = [*many("LB63", 3, -0.5), *[story("LB63", 2 + day + 0.5) for day in range(7)]]
+    (tyre,) = district_trends(profile, span, history, {}, LONG_AGO).districts
+    assert (tyre.today, tyre.week, tyre.days) == (3, 1.0, 3.0)
+    assert tyre.change == ""  # 3 in 3 days is one a day, as before
+
+
+@pytest.mark.parametrize(
+    ("profile", "expected"),
+    [
+        (ProfileConfig(name="p", min_severity=4), False),
+        (ProfileConfig(name="p", categories=["shelling"]), False),
+        (ProfileConfig(name="p", regions=["LB4"]), False),
+        (ProfileConfig(name="p", regions=["LB6"]), True),
+        (ProfileConfig(name="p", regions=["LB63"]), True),
+    ],
+)
+def test_a_story_counts_as_the_profile_would_show_it(
+    profile: ProfileConfig, expected: bool
+) -> None:
+    assert counts_as_incident(story("LB63", 1), profile, {"LB63": "LB6"}) is expected
+
+
+def test_an_early_warning_is_not_an_incident() -> None:
+    assert not counts_as_incident(story("LB63", 1, categories=("escalation",)), PROFILE, {})
+
+
+def test_the_top_line_names_the_busiest_district_and_those_newly_affected_and_quiet() -> None:
+    every = stories()
+    trends = district_trends(PROFILE, SPAN, every, {}, LONG_AGO)
+    today = [StoryView(s, ()) for s in every if s.first_seen >= START and s.severity >= 2]
+    digest = assemble(PROFILE, SPAN, today, 40, None, trends)
+    assert render.summary_line(digest) == (
+        "6 incidents, 4 in Sour (4x its 7-day average); newly affected: Bent Jbeil; "
+        "quiet after activity: Saida."
+    )
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "ar"])
+def test_the_trend_table_matches_its_golden_files(language: str) -> None:
+    profile = PROFILE.model_copy(update={"language": language})
+    trends = district_trends(profile, SPAN, stories(), {}, LONG_AGO)
+    digest = assemble(profile, SPAN, [], 40, None, trends)
+    rendered = render.render(digest, render.environment())
+    text = rendered.text
+    check_golden(
+        f"trend-table-{language}.txt",
+        text[text.index(render.say("WHAT CHANGED", language)) :].split("\n\n")[0] + "\n",
+    )
+    table = re.search(r'<td class="trends.*?</table>', rendered.html, re.S)
+    assert table is not None
+    check_golden(f"trend-table-{language}.html", table.group(0) + "\n")
