@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from jinja2 import Environment
 
-from digest import briefing, outbox, render
+from digest import briefing, outbox, render, review
 from digest.alerts.fire import Firing
 from digest.alerts.webhooks import SendOutcome
 from digest.config import DigestConfig, ProfileConfig
@@ -234,6 +234,8 @@ def build_digest(
     ]
     daily = briefing.baseline(profile, before, parents)
     digest = briefing.assemble(profile, span, views, storage.count_items(*span), parents, daily)
+    if profile.review:
+        digest = _reviewed(storage, profile, day, digest, now)
     rendered = render.render(digest, env, late=late)
     storage.save_digest(
         profile.name,
@@ -247,6 +249,17 @@ def build_digest(
         profile.language,
     )
     return digest, rendered
+
+
+def _reviewed(
+    storage: Storage, profile: ProfileConfig, day: date, digest: Digest, now: datetime
+) -> Digest:
+    """Keep the stories as assembled (the draft the reviewers' desk shows), and apply the
+    reviewers' actions so far."""
+    placed = [v.story.id for g in digest.governorates for d in g.districts for v in d.stories]
+    early = [v.story.id for v in digest.early_warning]
+    storage.save_draft(profile.name, day.isoformat(), digest.window_end, early, placed, now)
+    return review.applied(digest, storage.review_actions(profile.name, day.isoformat()))
 
 
 def due_day(profile: ProfileConfig, now: datetime) -> date | None:
@@ -274,6 +287,9 @@ def queue_digest(
     number of messages added."""
     record = storage.digest(profile.name, day.isoformat())
     if record is None or not storage.deliveries(record.id):
+        if profile.review:  # what the reviewers did until now is what goes
+            due = briefing.window(profile, day)[1]
+            storage.close_review(profile.name, day.isoformat(), due, now)
         build_digest(storage, profile, day, env, parents, now, late, tiers)
         record = storage.digest(profile.name, day.isoformat())
     if record is None:

@@ -177,13 +177,15 @@ class StoryView:
     """A story with its items, as a reader sees it: `language` is the reader's (the headline is
     taken from a report in it when there is one), `since` the start of the reader's window
     (what was first seen before it is an update, not news), `tiers` what the reader's
-    configuration says of each source (for corroboration)."""
+    configuration says of each source (for corroboration), `note` a reviewer's note on it
+    (digest/review.py)."""
 
     story: Story
     items: tuple[AssessedItem, ...]
     language: str | None = None
     since: datetime | None = None
     tiers: Mapping[str, SourceTier] | None = None
+    note: str | None = None
 
     @property
     def corroboration(self) -> Corroboration | None:
