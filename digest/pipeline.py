@@ -271,6 +271,20 @@ def due_day(profile: ProfileConfig, now: datetime) -> date | None:
     return today if now >= send else None
 
 
+def draft_day(profile: ProfileConfig, now: datetime) -> date | None:
+    """For a reviewed profile, the local date whose digest is open to review at `now`: from
+    `review_ahead_minutes` before its send time until then; else none."""
+    if not profile.review:
+        return None
+    zone = ZoneInfo(profile.timezone)
+    today = now.astimezone(zone).date()
+    for day in (today, today + timedelta(days=1)):
+        send = datetime.combine(day, profile.send_at, tzinfo=zone)
+        if send - timedelta(minutes=profile.review_ahead_minutes) <= now < send:
+            return day
+    return None
+
+
 def queue_digest(
     storage: Storage,
     profile: ProfileConfig,

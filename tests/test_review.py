@@ -4,15 +4,42 @@ the draft ahead of the send time, and a reviewer in a browser whose work reaches
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from digest import review
+import httpx
+import pytest
+
+from digest import intake, pipeline, review
+from digest.config import DigestConfig, ProfileConfig, SignalsConfig
+from digest.outbox import enqueue
+from digest.render import environment
+from digest.run.clock import Clock
+from digest.run.daemon import Daemon
+from digest.run.service import Service
+from digest.signals.classify import Classifier
+from digest.signals.gazetteer import Gazetteer
 from digest.storage.base import ReviewAction
 from digest.storage.sqlite import SqliteStorage
 from digest.types import AssessedItem, Assessment, Item, Location, Story, StoryMember, StoryView
+from digest.web import desk
+from digest.web.security import Access
+from digest.web.server import in_background
+from digest.web.site import Site
 
-NOW = datetime(2026, 3, 24, 4, 30, tzinfo=UTC)
+from .conftest import Mailbox
+from .test_run import still
+from .test_web import NOW as ARCHIVE_NOW
+from .test_web import REPORTS, store
+
+NOW = ARCHIVE_NOW  # 2026-03-24 04:30 UTC, 06:30 in Beirut
 
 
 # ---------------------------------------------------------------- the replay, as units
@@ -168,3 +195,238 @@ def test_drafts_and_the_trail_round_trip_and_a_closed_review_refuses_actions(
     assert len(storage.review_actions("beirut", "2026-03-24")) == 2
     assert storage.secret("review") != storage.secret("unsubscribe")
     storage.close()
+
+
+# ---------------------------------------------------------------- a reviewed digest's database
+
+PROFILE = "south"
+DAY = "2026-03-24"
+SEND = NOW  # 06:30 in Beirut, the profile's send time
+REVIEWERS = {"rana": "desk pass", "omar": "other pass"}
+
+
+def profile_config(**changes: object) -> ProfileConfig:
+    values: dict[str, object] = {
+        "name": PROFILE,
+        "min_severity": 1,
+        "review": True,
+        "recipients": ["security@example.org"],
+    }
+    return ProfileConfig.model_validate(values | changes)
+
+
+@dataclass
+class Reviewable:
+    path: Path
+    profile: ProfileConfig
+    parents: dict[str, str]
+
+
+@pytest.fixture
+def reviewable(tmp_path: Path) -> Reviewable:
+    """The archive test's reports stored, assessed and clustered; the digest of the `south`
+    profile (reviewed) assembled as a draft 50 minutes before its send time."""
+    path = tmp_path / "digest.sqlite3"
+    storage = SqliteStorage(path)
+    store(storage, REPORTS)
+    gazetteer = Gazetteer.load()
+    intake.assess_pending(storage, lambda: Classifier.from_signals(SignalsConfig(), gazetteer), NOW)
+    intake.cluster_pending(storage, NOW)
+    parents = pipeline.region_parents(gazetteer)
+    profile = profile_config()
+    draft_time = SEND - timedelta(minutes=50)
+    assert pipeline.draft_day(profile, draft_time) == SEND.date()
+    pipeline.build_digest(storage, profile, SEND.date(), environment(), parents, draft_time)
+    storage.close()
+    return Reviewable(path, profile, parents)
+
+
+def queue(ready: Reviewable, at: datetime = SEND) -> None:
+    storage = SqliteStorage(ready.path)
+    try:
+        pipeline.queue_digest(
+            storage, ready.profile, SEND.date(), environment(), ready.parents, "d@example.org", at
+        )
+    finally:
+        storage.close()
+
+
+def site_of(path: Path) -> Site:
+    return Site(path, environment(), Gazetteer.load(), "Asia/Beirut")
+
+
+@contextmanager
+def served(path: Path, reviewers: dict[str, str] | None = REVIEWERS) -> Iterator[httpx.Client]:
+    access = Access(reviewers=reviewers)
+    with (
+        in_background(site_of(path), access) as origin,
+        httpx.Client(base_url=origin, follow_redirects=False, timeout=10) as client,
+    ):
+        yield client
+
+
+DESK = f"/review/{PROFILE}/{DAY}"
+
+
+def form_token(html: str) -> str:
+    found = re.search(r'name="token" value="([0-9a-f]{32})"', html)
+    assert found, "the desk has no form"
+    return found.group(1)
+
+
+def story_ids(html: str) -> list[str]:
+    """The stories of the desk, in the order shown."""
+    return list(dict.fromkeys(re.findall(r'id="story-([0-9a-f]+)"', html)))
+
+
+# ---------------------------------------------------------------- the desk over a real server
+
+
+def test_the_desk_needs_a_reviewer(reviewable: Reviewable) -> None:
+    with served(reviewable.path) as client:
+        refused = client.get(DESK)
+        assert refused.status_code == 401
+        assert refused.headers["www-authenticate"].startswith("Basic")
+        assert client.get(DESK, auth=("rana", "wrong")).status_code == 401
+        assert client.post(DESK, data={"story": "x"}).status_code == 401
+        page = client.get(DESK, auth=("rana", "desk pass"))
+        assert page.status_code == 200 and "no-store" in page.headers["cache-control"]
+        assert "Reviewing as" in page.text and "<script" not in page.text
+        assert len(story_ids(page.text)) >= 3
+        assert (
+            client.get(f"/review/{PROFILE}/2026-01-01", auth=("rana", "desk pass")).status_code
+            == 404
+        )
+        index = client.get("/")  # the archive stays open to readers
+        assert index.status_code == 200 and f'href="{DESK}"' in index.text
+    with served(reviewable.path, reviewers=None) as client:
+        assert client.get(DESK, auth=("rana", "desk pass")).status_code == 403
+        assert client.post(DESK, auth=("rana", "desk pass")).status_code == 403
+
+
+def test_actions_go_through_the_desk_with_its_token_only(reviewable: Reviewable) -> None:
+    rana, omar = ("rana", "desk pass"), ("omar", "other pass")
+    with served(reviewable.path) as client:
+        page = client.get(DESK, auth=rana).text
+        token, shown = form_token(page), story_ids(page)
+        last = shown[-1]
+        forged = {"token": "0" * 32, "story": last, "action": "promote", "value": "top"}
+        assert client.post(DESK, auth=rana, data=forged).status_code == 403
+        stolen = {"token": token, "story": last, "action": "promote", "value": "top"}
+        assert client.post(DESK, auth=omar, data=stolen).status_code == 403  # rana's token
+        odd = client.post(DESK, auth=rana, data={"token": token, "story": last, "action": "drop"})
+        assert odd.status_code == 400 and "action" in odd.text
+        done = client.post(DESK, auth=rana, data=stolen)
+        assert done.status_code == 303 and done.headers["location"] == f"{DESK}#story-{last}"
+        after = client.get(DESK, auth=rana).text
+        assert story_ids(after)[0] == last
+        note = {"token": token, "story": shown[0], "action": "annotate", "note": "<i>check</i>"}
+        assert client.post(DESK, auth=rana, data=note).status_code == 303
+        archive = client.get(f"/digests/{PROFILE}/{DAY}").text
+        assert "&lt;i&gt;check&lt;/i&gt;" in archive and "<i>check</i>" not in archive
+        assert "promoted to the top" in archive and ">rana<" in archive
+    storage = SqliteStorage(reviewable.path)
+    assert [(a.action, a.actor) for a in storage.review_actions(PROFILE, DAY)] == [
+        ("promote", "rana"),
+        ("annotate", "rana"),
+    ]
+    storage.close()
+
+
+def test_no_change_is_taken_once_the_digest_is_queued(reviewable: Reviewable) -> None:
+    queue(reviewable)
+    with served(reviewable.path) as client:
+        page = client.get(DESK, auth=("rana", "desk pass"))
+        assert "Sent at 06:30; no more changes." in page.text
+        assert 'name="token"' not in page.text  # no form left
+        storage = SqliteStorage(reviewable.path)
+        token = desk.token(storage.secret(desk.KEY), "rana", PROFILE, DAY)
+        story = storage.review_draft(PROFILE, DAY).incidents[0]  # type: ignore[union-attr]
+        storage.close()
+        late = client.post(
+            DESK,
+            auth=("rana", "desk pass"),
+            data={"token": token, "story": story, "action": "suppress"},
+        )
+        assert late.status_code == 409 and "sent at 06:30; no more changes" in late.text
+        assert f'href="{DESK}"' not in client.get("/").text  # no longer waiting
+    storage = SqliteStorage(reviewable.path)
+    assert storage.review_actions(PROFILE, DAY) == []
+    storage.close()
+
+
+# ---------------------------------------------------------------- the service
+
+
+def test_the_service_assembles_the_draft_ahead_and_sends_on_time_unchanged(
+    reviewable: Reviewable, mailbox: tuple[Mailbox, int], caplog: pytest.LogCaptureFixture
+) -> None:
+    handler, port = mailbox
+    caplog.set_level(logging.INFO)
+    database = reviewable.path.with_name("service.sqlite3")
+    shutil.copy(reviewable.path, database)
+    storage = SqliteStorage(database)
+    storage._query("DELETE FROM review_drafts")  # as if nothing had been assembled yet
+    yesterday = SEND - timedelta(days=1)  # and the digest of the day before went out
+    sent = storage.save_digest(
+        PROFILE, "2026-03-23", (yesterday, yesterday), yesterday, "", "", "", []
+    )
+    enqueue(storage, sent, ["security@example.org"], "d@example.org", yesterday)
+    storage.record_attempt(storage.deliveries(sent)[0].id, "sent", "250 ok", yesterday)
+    config = DigestConfig.model_validate(
+        {
+            "storage": {"database": str(database)},
+            "smtp": {"host": "127.0.0.1", "port": port},
+            "web": {"base_url": "https://intranet.example.org/digest/"},
+            "profiles": [reviewable.profile.model_dump()],
+        }
+    )
+    jobs = Service(config, storage, still(SEND - timedelta(minutes=61)), logging.getLogger("t"))
+    asyncio.run(jobs.send())
+    assert storage.review_draft(PROFILE, DAY) is None  # not yet
+    jobs.clock = still(SEND - timedelta(minutes=60))
+    asyncio.run(jobs.send())
+    draft = storage.review_draft(PROFILE, DAY)
+    assert draft is not None and draft.closed_at is None and handler.received == []
+    ready = [r.getMessage() for r in caplog.records if getattr(r, "event", "") == "draft-ready"]
+    assert ready == [
+        f"{PROFILE} {DAY}: draft ready for review at https://intranet.example.org/digest/review/{PROFILE}/{DAY}"
+    ]
+    jobs.clock = still(SEND + timedelta(minutes=1))
+    asyncio.run(jobs.send())
+    ((_, message),) = handler.received
+    sent = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    # exactly what the profile would have sent without review
+    plain = reviewable.profile.model_copy(update={"review": False})
+    _, unreviewed = pipeline.build_digest(
+        storage,
+        plain,
+        SEND.date(),
+        environment(),
+        reviewable.parents,
+        SEND + timedelta(minutes=1),
+        tiers=config.source_tiers(),
+    )
+    assert sent.replace("\r\n", "\n") == unreviewed.text and "Reviewer's note" not in sent
+    assert storage.review_draft(PROFILE, DAY).closed_at == SEND + timedelta(minutes=1)  # type: ignore[union-attr]
+    storage.close()
+
+
+def test_the_draft_is_scheduled_ahead_of_the_send_time(tmp_path: Path) -> None:
+    config = DigestConfig.model_validate(
+        {
+            "storage": {"database": str(tmp_path / "d.sqlite3")},
+            "profiles": [
+                {"name": "early", "send_at": "00:30", "review": True, "review_ahead_minutes": 45},
+                {"name": "plain", "send_at": "06:30"},
+            ],
+        }
+    )
+    daemon = Daemon(tmp_path / "digest.toml", config, Clock(), logging.getLogger("test"))
+    daemon.schedule()
+    trigger = daemon.scheduler.get_job("draft:early").trigger
+    moment = datetime(2026, 3, 24, 12, tzinfo=UTC)
+    assert trigger.get_next_fire_time(None, moment).isoformat() == "2026-03-24T23:45:00+02:00"
+    assert daemon.scheduler.get_job("draft:plain") is None
+    daemon.storage.close()
+    assert pipeline.draft_day(config.profiles[1], moment) is None

@@ -802,7 +802,15 @@ class SqliteStorage:
         return int(row["id"])
 
     def has_digests(self, profile: str) -> bool:
-        return bool(self._query("SELECT 1 FROM digests WHERE profile = ? LIMIT 1", (profile,)))
+        """Whether a digest of the profile ever went into the outbox (a draft assembled for
+        review, or `digest build`, does not count)."""
+        return bool(
+            self._query(
+                """SELECT 1 FROM digests g WHERE g.profile = ? AND EXISTS (
+                       SELECT 1 FROM deliveries d WHERE d.digest_id = g.id) LIMIT 1""",
+                (profile,),
+            )
+        )
 
     def digests(self) -> list[DigestRecord]:
         rows = self._query("SELECT * FROM digests ORDER BY day DESC, profile")

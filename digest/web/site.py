@@ -61,6 +61,10 @@ class Links:
     def email(self, profile: str, day: str) -> str:
         return self._page(f"digests/{quote(profile, safe='')}/{day}/email")
 
+    def review(self, profile: str, day: str) -> str:
+        """The reviewers' desk (served only: it takes forms)."""
+        return f"{self.root}review/{quote(profile, safe='')}/{day}"
+
     def story(self, story_id: str) -> str:
         return self._page(f"stories/{quote(story_id, safe='')}")
 
