@@ -9,6 +9,7 @@ import logging
 import re
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,10 +17,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Page
 
-from digest import intake, pipeline, review
-from digest.config import DigestConfig, ProfileConfig, SignalsConfig
-from digest.outbox import enqueue
+from digest import intake, outbox, pipeline, review
+from digest.config import DigestConfig, ProfileConfig, SignalsConfig, SmtpConfig
 from digest.render import environment
 from digest.run.clock import Clock
 from digest.run.daemon import Daemon
@@ -34,10 +35,11 @@ from digest.web.security import Access
 from digest.web.server import in_background
 from digest.web.site import Site
 
-from .conftest import Mailbox
+from .conftest import Mailbox, chromium
 from .test_run import still
 from .test_web import NOW as ARCHIVE_NOW
 from .test_web import REPORTS, store
+from .test_web_browser import assert_clean, watch
 
 NOW = ARCHIVE_NOW  # 2026-03-24 04:30 UTC, 06:30 in Beirut
 
@@ -371,7 +373,7 @@ def test_the_service_assembles_the_draft_ahead_and_sends_on_time_unchanged(
     sent = storage.save_digest(
         PROFILE, "2026-03-23", (yesterday, yesterday), yesterday, "", "", "", []
     )
-    enqueue(storage, sent, ["security@example.org"], "d@example.org", yesterday)
+    outbox.enqueue(storage, sent, ["security@example.org"], "d@example.org", yesterday)
     storage.record_attempt(storage.deliveries(sent)[0].id, "sent", "250 ok", yesterday)
     config = DigestConfig.model_validate(
         {
@@ -430,3 +432,92 @@ def test_the_draft_is_scheduled_ahead_of_the_send_time(tmp_path: Path) -> None:
     assert daemon.scheduler.get_job("draft:plain") is None
     daemon.storage.close()
     assert pipeline.draft_day(config.profiles[1], moment) is None
+
+
+# ---------------------------------------------------------------- a reviewer in a browser
+
+NOTE = "Road to Tyre closed <b>by the army</b>: avoid"
+
+
+def titles(path: Path, ids: list[str]) -> dict[str, str]:
+    storage = SqliteStorage(path)
+    try:
+        return {s.id: StoryView(s, tuple(i), "en").lead.item.title for s, i in storage.stories(ids)}
+    finally:
+        storage.close()
+
+
+def send(ready: Reviewable, port: int) -> None:
+    """Queue the digest at its send time and deliver it, as `digest send` would."""
+    queue(ready)
+    storage = SqliteStorage(ready.path)
+    try:
+        smtp = SmtpConfig(host="127.0.0.1", port=port, from_addr="digest@example.org")
+        (outcome,) = asyncio.run(outbox.deliver(storage, smtp, SEND))
+        assert outcome.status == "sent", outcome.reply
+    finally:
+        storage.close()
+
+
+def act_in(page: Page, story: str, button: str) -> None:
+    with page.expect_navigation():
+        page.locator(f"#story-{story} button", has_text=button).click()
+
+
+def test_a_reviewer_in_a_browser_promotes_suppresses_and_annotates_and_the_email_says_so(
+    reviewable: Reviewable, mailbox: tuple[Mailbox, int]
+) -> None:
+    handler, port = mailbox
+    site = site_of(reviewable.path)
+    with (
+        in_background(site, Access(reviewers=REVIEWERS)) as origin,
+        chromium() as browser,
+        ThreadPoolExecutor(1) as elsewhere,  # the sending runs its own event loop
+    ):
+        context = browser.new_context(
+            http_credentials={"username": "rana", "password": "desk pass"}
+        )
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        seen = watch(page)
+        page.goto(origin + DESK)
+        assert_clean(page, seen, origin)
+        before = page.locator("td.desk").evaluate_all("cells => cells.map(c => c.id.slice(6))")
+        assert len(before) >= 4
+        top, hidden, noted = before[-1], before[1], before[-1]
+        act_in(page, top, "To the top")
+        act_in(page, hidden, "Suppress")
+        page.locator(f"#story-{noted} textarea").fill(NOTE)
+        act_in(page, noted, "Save note")
+        assert_clean(page, seen, origin)
+        after = page.locator("td.desk").evaluate_all("cells => cells.map(c => c.id.slice(6))")
+        assert after[0] == top and hidden not in after
+        assert page.locator(".left-out .suppressed").count() == 1
+        assert page.locator(".note").first.inner_text().endswith(NOTE)  # as text, not markup
+
+        elsewhere.submit(send, reviewable, port).result()
+        ((_, message),) = handler.received
+        text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+        headline = titles(reviewable.path, before)
+        shown = [headline[s] for s in before if s != hidden]
+        assert headline[hidden] not in text and headline[hidden] not in html
+        assert min(text.index(h) for h in shown) == text.index(headline[top])
+        assert f"Reviewer's note: {NOTE}" in text
+        assert "Road to Tyre closed &lt;b&gt;by the army&lt;/b&gt;: avoid" in html
+
+        archive = context.new_page()
+        seen = watch(archive)
+        archive.goto(f"{origin}/digests/{PROFILE}/{DAY}")
+        assert_clean(archive, seen, origin)
+        rows = [" ".join(r.split()) for r in archive.locator(".trail-row").all_inner_texts()]
+        assert len(rows) == 3 and all("rana" in row for row in rows)
+        assert "promoted to the top" in rows[0] and headline[top] in rows[0]
+        assert "suppressed" in rows[1] and headline[hidden] in rows[1]
+        assert "annotated" in rows[2] and NOTE in rows[2]
+        assert archive.locator(".headline").first.inner_text().strip() == headline[top]
+        assert headline[hidden] not in archive.locator("section.region").all_inner_texts()[0]
+        page.reload()
+        assert "Sent at 06:30; no more changes." in page.inner_text("main")
+        assert page.locator("form").count() == 0
+        context.close()
