@@ -5,6 +5,7 @@ the draft ahead of the send time, and a reviewer in a browser whose work reaches
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import re
 import shutil
@@ -20,7 +21,8 @@ import pytest
 from playwright.sync_api import Page
 
 from digest import intake, outbox, pipeline, review
-from digest.config import DigestConfig, ProfileConfig, SignalsConfig, SmtpConfig
+from digest.config import DigestConfig, ProfileConfig, SignalsConfig, SmtpConfig, WebConfig
+from digest.errors import ConfigError
 from digest.render import environment
 from digest.run.clock import Clock
 from digest.run.daemon import Daemon
@@ -31,6 +33,7 @@ from digest.storage.base import ReviewAction
 from digest.storage.sqlite import SqliteStorage
 from digest.types import AssessedItem, Assessment, Item, Location, Story, StoryMember, StoryView
 from digest.web import desk
+from digest.web.app import access_of
 from digest.web.security import Access
 from digest.web.server import in_background
 from digest.web.site import Site
@@ -521,3 +524,21 @@ def test_a_reviewer_in_a_browser_promotes_suppresses_and_annotates_and_the_email
         assert "Sent at 06:30; no more changes." in page.inner_text("main")
         assert page.locator("form").count() == 0
         context.close()
+
+
+def test_reviewers_and_review_settings_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValueError, match="review_ahead_minutes"):
+        profile_config(review_ahead_minutes=4)
+    reviewer = {"username": "rana", "password_env": "DIGEST_TEST_RANA"}
+    with pytest.raises(ValueError, match="given twice"):
+        WebConfig.model_validate({"reviewers": [reviewer, reviewer]})
+    config = DigestConfig.model_validate({"web": {"reviewers": [reviewer]}})
+    monkeypatch.delenv("DIGEST_TEST_RANA", raising=False)
+    with pytest.raises(ConfigError) as refused:
+        access_of(config)
+    assert refused.value.problems == ["web.reviewers[0].password_env: $DIGEST_TEST_RANA is not set"]
+    monkeypatch.setenv("DIGEST_TEST_RANA", "pw")
+    access = access_of(config)
+    assert (
+        access.open and access.reviewer("Basic " + base64.b64encode(b"rana:pw").decode()) == "rana"
+    )

@@ -28,7 +28,7 @@ def _free_port() -> int:
 @contextmanager
 def in_background(site: Site, access: Access | None = None) -> Iterator[str]:
     """Serve `site` on a free loopback port until the block ends; yields its base URL. The site
-    is closed afterwards."""
+    is closed afterwards. `access`: who may read and review (anyone reads by default)."""
     port = _free_port()
     config = uvicorn.Config(
         create_app(site, access), host="127.0.0.1", port=port, log_level="warning", ws="none"
