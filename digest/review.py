@@ -20,7 +20,6 @@ from digest import briefing
 from digest.storage.base import ReviewAction
 from digest.types import AssessedItem, Digest, StoryView
 
-ACTIONS = ("promote", "demote", "suppress", "restore", "merge", "annotate")
 NOTE_CHARS = 1000
 
 
