@@ -136,8 +136,8 @@ def group_as_listed(views: Iterable[StoryView]) -> tuple[GovernorateSection, ...
     """Governorate, then district sections in the order the views come (a stored digest's)."""
     tree: dict[tuple[str, str | None], dict[tuple[str, str | None], list[StoryView]]] = {}
     for view in views:
-        places = tree.setdefault(_governorate(view.story.primary), {})
-        places.setdefault(_district(view.story.primary), []).append(view)
+        governorate, district = place(view)
+        tree.setdefault(governorate, {}).setdefault(district, []).append(view)
     return tuple(
         GovernorateSection(
             name,
@@ -146,6 +146,11 @@ def group_as_listed(views: Iterable[StoryView]) -> tuple[GovernorateSection, ...
         )
         for (name, pcode), places in tree.items()
     )
+
+
+def place(view: StoryView) -> tuple[tuple[str, str | None], tuple[str, str | None]]:
+    """The (name, P-code) of the governorate and of the district a story is listed under."""
+    return _governorate(view.story.primary), _district(view.story.primary)
 
 
 def _governorate(location: Location | None) -> tuple[str, str | None]:

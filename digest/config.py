@@ -73,7 +73,14 @@ def _category(value: str) -> str:
     return value
 
 
+def _env_name(value: str) -> str:
+    if not _ENV_NAME.match(value):
+        raise ValueError(f"not an environment variable name: {value!r}")
+    return value
+
+
 Email = Annotated[str, AfterValidator(_email)]
+EnvName = Annotated[str, AfterValidator(_env_name)]
 TimeZoneName = Annotated[str, AfterValidator(_timezone)]
 PCode = Annotated[str, AfterValidator(_pcode)]
 Category = Annotated[str, AfterValidator(_category)]
@@ -218,6 +225,10 @@ class ProfileConfig(Section):
     max_window_days: int = Field(default=7, ge=1, le=366)
     # the districts of an evacuation order are marked in every digest until it is this old
     order_days: int = Field(default=7, ge=1, le=90)
+    # a reviewer's desk: the digest is assembled this long before send_at, for the reviewers
+    # of [web] to reorder, merge, annotate or suppress its stories until it goes
+    review: bool = False
+    review_ahead_minutes: int = Field(default=60, ge=5, le=23 * 60)
 
 
 class AlertConfig(Section):
@@ -260,6 +271,14 @@ class AlertConfig(Section):
         return value
 
 
+class ReviewerConfig(Section):
+    """A person who may review digests in the archive (HTTP basic auth); the password comes
+    from the environment."""
+
+    username: str = Field(pattern=r"^[^:\s]{1,64}$")
+    password_env: EnvName
+
+
 class WebConfig(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
@@ -275,6 +294,7 @@ class WebConfig(Section):
     token_env: str | None = None
     username: str | None = Field(default=None, pattern=r"^[^:\s]{1,64}$")
     password_env: str | None = None
+    reviewers: list[ReviewerConfig] = Field(default_factory=list)
 
     @field_validator("token_env", "password_env")
     @classmethod
@@ -287,6 +307,11 @@ class WebConfig(Section):
     def _basic_pair(self) -> WebConfig:
         if (self.username is None) != (self.password_env is None):
             raise ValueError("basic auth needs both username and password_env")
+        names = [r.username for r in self.reviewers]
+        if self.username is not None:
+            names.append(self.username)
+        if len(set(names)) != len(names):
+            raise ValueError("a user name is given twice (username and reviewers)")
         return self
 
     def secrets(self) -> tuple[str | None, str | None]:
@@ -294,6 +319,10 @@ class WebConfig(Section):
         token = os.environ.get(self.token_env) if self.token_env else None
         password = os.environ.get(self.password_env) if self.password_env else None
         return token, password
+
+    def reviewer_passwords(self) -> dict[str, str | None]:
+        """Each reviewer's password from the environment; None where it is not set."""
+        return {r.username: os.environ.get(r.password_env) for r in self.reviewers}
 
 
 SOURCE_HEALTH_LIST = "source-health"  # the operators' alerts' list, in the outbox and headers

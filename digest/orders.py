@@ -16,13 +16,14 @@ from digest.types import AssessedItem, OrderRecord
 
 def records(found: Iterable[tuple[str | None, AssessedItem]]) -> tuple[OrderRecord, ...]:
     """The reports giving orders (each with its story's id) as records, the latest first."""
-    grouped: dict[str, list[AssessedItem]] = {}
+    grouped: dict[tuple[str | None, str], list[AssessedItem]] = {}
     for story_id, report in found:
         if report.assessment.order is not None:
-            grouped.setdefault(story_id or report.item.id, []).append(report)
+            key = (story_id, story_id or report.item.id)
+            grouped.setdefault(key, []).append(report)
     made = [
-        OrderRecord(key, tuple(sorted(reports, key=lambda r: (r.item.published, r.item.id))))
-        for key, reports in grouped.items()
+        OrderRecord(story_id, tuple(sorted(reports, key=lambda r: (r.item.published, r.item.id))))
+        for (story_id, _), reports in grouped.items()
     ]
     return tuple(sorted(made, key=lambda record: (record.issued, record.key), reverse=True))
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from jinja2 import Environment
 
-from digest import briefing, orders, outbox, render, source_health, trends
+from digest import briefing, orders, outbox, render, review, source_health, trends
 from digest.alerts.fire import Firing
 from digest.alerts.webhooks import SendOutcome
 from digest.config import DigestConfig, ProfileConfig
@@ -267,6 +267,8 @@ def build_digest(
     if config is not None:
         lapses = source_health.lapses(storage.sources(), config, now)
         digest = replace(digest, lapses=lapses)
+    if profile.review:
+        digest = _reviewed(storage, profile, day, digest, now)
     rendered = render.render(digest, env, late=late)
     storage.save_digest(
         profile.name,
@@ -282,6 +284,17 @@ def build_digest(
     return digest, rendered
 
 
+def _reviewed(
+    storage: Storage, profile: ProfileConfig, day: date, digest: Digest, now: datetime
+) -> Digest:
+    """Keep the stories as assembled (the draft the reviewers' desk shows), and apply the
+    reviewers' actions so far."""
+    placed = [v.story.id for g in digest.governorates for d in g.districts for v in d.stories]
+    early = [v.story.id for v in digest.early_warning]
+    storage.save_draft(profile.name, day.isoformat(), digest.window_end, early, placed, now)
+    return review.applied(digest, storage.review_actions(profile.name, day.isoformat()))
+
+
 def due_day(profile: ProfileConfig, now: datetime) -> date | None:
     """The local date whose digest is due at `now`: today's once its send time has passed
     (DST-aware: the send time is read in the profile's zone on that date), else none."""
@@ -289,6 +302,20 @@ def due_day(profile: ProfileConfig, now: datetime) -> date | None:
     today = now.astimezone(zone).date()
     send = datetime.combine(today, profile.send_at, tzinfo=zone)
     return today if now >= send else None
+
+
+def draft_day(profile: ProfileConfig, now: datetime) -> date | None:
+    """For a reviewed profile, the local date whose digest is open to review at `now`: from
+    `review_ahead_minutes` before its send time until then; else none."""
+    if not profile.review:
+        return None
+    zone = ZoneInfo(profile.timezone)
+    today = now.astimezone(zone).date()
+    for day in (today, today + timedelta(days=1)):
+        send = datetime.combine(day, profile.send_at, tzinfo=zone)
+        if send - timedelta(minutes=profile.review_ahead_minutes) <= now < send:
+            return day
+    return None
 
 
 def queue_digest(
@@ -306,6 +333,9 @@ def queue_digest(
     number of messages added."""
     record = storage.digest(profile.name, day.isoformat())
     if record is None or not storage.deliveries(record.id):
+        if profile.review:  # what the reviewers did until now is what goes
+            due = briefing.window(profile, day)[1]
+            storage.close_review(profile.name, day.isoformat(), due, now)
         build_digest(storage, profile, day, env, parents, now, late, config)
         record = storage.digest(profile.name, day.isoformat())
     if record is None:

@@ -184,8 +184,12 @@ class OrderRecord:
     """One evacuation order as a reader sees it: the same warning relayed by several sources (a
     story) is one order, with the places, lines and radius its reports give."""
 
-    key: str  # the story's id (the report's own id when it is in no story)
+    story_id: str | None  # None when its report is in no story (yet)
     reports: tuple[AssessedItem, ...]  # those giving the order, earliest first
+
+    @property
+    def key(self) -> str:
+        return self.story_id or self.reports[0].item.id
 
     @property
     def orders(self) -> tuple[EvacuationOrder, ...]:
@@ -251,13 +255,15 @@ class StoryView:
     """A story with its items, as a reader sees it: `language` is the reader's (the headline is
     taken from a report in it when there is one), `since` the start of the reader's window
     (what was first seen before it is an update, not news), `tiers` what the reader's
-    configuration says of each source (for corroboration)."""
+    configuration says of each source (for corroboration), `note` a reviewer's note on it
+    (digest/review.py)."""
 
     story: Story
     items: tuple[AssessedItem, ...]
     language: str | None = None
     since: datetime | None = None
     tiers: Mapping[str, SourceTier] | None = None
+    note: str | None = None
 
     @property
     def corroboration(self) -> Corroboration | None:

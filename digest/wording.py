@@ -22,6 +22,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "fr": "Articles publiés du {start} au {end} ({zone}) ; {count} articles lus.",
         "ar": "التقارير المنشورة من {start} إلى {end} ({zone})؛ قُرئ منها {count}.",
     },
+    "Reviewer's note:": {"fr": "Note du relecteur :", "ar": "ملاحظة المراجع:"},
     "first seen {when}": {"fr": "signalé le {when}", "ar": "أول ظهور {when}"},
     "updated {when}": {"fr": "mis à jour le {when}", "ar": "آخر تحديث {when}"},
     "1 source": {"fr": "1 source", "ar": "مصدر واحد"},

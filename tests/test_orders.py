@@ -3,11 +3,13 @@ every digest while in force, marked districts, alert rules on them."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
 from digest import orders, pipeline, render
 from digest.alerts.match import matches
@@ -20,6 +22,8 @@ from digest.sources.normalise import content_hash
 from digest.storage.base import NewSource
 from digest.storage.sqlite import SqliteStorage
 from digest.types import AssessedItem, Item, OrderRecord
+from digest.web.app import create_app
+from digest.web.site import Site
 
 SENT = datetime(2026, 3, 24, 4, 30, tzinfo=UTC)  # 06:30 in Beirut, the profile's send time
 WARNING = (
@@ -154,23 +158,53 @@ def test_a_rule_on_evacuation_fires_on_an_order_for_a_place_there_only(
     assert str(parse("evacuation:LB44 AND sources>=2")) == "evacuation:LB44 AND sources>=2"
 
 
-def test_orders_are_stored_and_marked_in_every_digest_until_they_expire(
-    tmp_path: Path, classifier: Classifier
-) -> None:
-    storage = SqliteStorage(tmp_path / "d.sqlite3")
+ISSUED = SENT - timedelta(hours=10)
+
+
+def stored(path: Path, classifier: Classifier) -> SqliteStorage:
+    """A database with the warning and its relay by another source, assessed and clustered."""
+    storage = SqliteStorage(path)
     sources = [NewSource("Sawt", "https://sawt.example/"), NewSource("Wire", "https://w.example/")]
     storage.sync_sources(sources, "config")
-    issued = SENT - timedelta(hours=10)
     for source, number, text, when in (
-        ("Sawt", 1, WARNING, issued),
-        ("Wire", 2, RELAY, issued + timedelta(minutes=40)),
+        ("Sawt", 1, WARNING, ISSUED),
+        ("Wire", 2, RELAY, ISSUED + timedelta(minutes=40)),
+        ("Wire", 3, FIRE, ISSUED),
     ):
         storage.store_items(storage.source(source).id, [item(number, source, text, when)])
     assess(storage, classifier, storage.unassessed_items(), SENT)
     cluster_pending(storage, SENT)
-    (story_id, stored), _ = storage.orders_published(issued, SENT)
-    assert stored.assessment.order is not None and story_id is not None
-    assert stored.assessment.order.radius_m == 500
+    return storage
+
+
+def test_the_archive_lists_orders_by_region_and_shows_a_storys_order(
+    tmp_path: Path, classifier: Classifier
+) -> None:
+    stored(tmp_path / "d.sqlite3", classifier).close()
+    site = Site(tmp_path / "d.sqlite3", render.environment(), classifier.gazetteer, "Asia/Beirut")
+    with TestClient(create_app(site)) as client:
+        page = client.get("/orders?until=2026-03-24&days=2")
+        assert page.status_code == 200
+        assert page.text.count('class="order text"') == 1  # the relay is the same order
+        assert "Kfar Roummane, Harouf" in page.text and "keep at least 1 km away" in page.text
+        story = re.search(r'href="(/stories/[^"]+)"', page.text.split('class="order text"')[1])
+        assert story is not None
+        shown = client.get(story.group(1)).text
+        assert "<h2>Evacuation order</h2>" in shown and "order location geonames:" in shown
+        elsewhere = client.get("/orders?until=2026-03-24&days=2&region=LB6").text
+        assert 'class="order text"' not in elsewhere and "No evacuation order" in elsewhere
+        assert client.get("/orders?region=XX").status_code == 400
+    site.close()
+
+
+def test_orders_are_stored_and_marked_in_every_digest_until_they_expire(
+    tmp_path: Path, classifier: Classifier
+) -> None:
+    storage = stored(tmp_path / "d.sqlite3", classifier)
+    issued = ISSUED
+    (story_id, stored_order), _ = storage.orders_published(issued, SENT)
+    assert stored_order.assessment.order is not None and story_id is not None
+    assert stored_order.assessment.order.radius_m == 500
 
     profile = ProfileConfig(name="office", order_days=3)
     parents = pipeline.region_parents(classifier.gazetteer)

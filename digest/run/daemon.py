@@ -22,6 +22,8 @@ import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from datetime import time as TimeOfDay
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +96,12 @@ def holder(database: Path) -> int | None:
     return None
 
 
+def review_time(profile: configuration.ProfileConfig) -> TimeOfDay:
+    """The local time of day a reviewed profile's draft is assembled."""
+    send = datetime.combine(date(2000, 1, 2), profile.send_at)
+    return (send - timedelta(minutes=profile.review_ahead_minutes)).time()
+
+
 class Daemon:
     def __init__(
         self,
@@ -142,6 +150,15 @@ class Daemon:
                 misfire_grace_time=run.grace_minutes * 60 or None,
                 **common,
             )
+            if profile.review:  # the draft for the reviewers, to the minute
+                ahead = review_time(profile)
+                self.scheduler.add_job(
+                    self.service.send,
+                    CronTrigger(hour=ahead.hour, minute=ahead.minute, timezone=profile.timezone),
+                    id=f"draft:{profile.name}",
+                    misfire_grace_time=60,
+                    **common,
+                )
         self.scheduler.add_job(
             self.service.upkeep,
             IntervalTrigger(seconds=max(1.0, every(86_400)))

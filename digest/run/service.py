@@ -168,6 +168,7 @@ class Service:
         now = self.clock.now()
         for profile in self.config.profiles:
             try:
+                self._draft_if_due(profile, now)
                 self._queue_if_due(profile, now)
             except DigestError as exc:  # one profile's trouble holds up no other
                 log(self.logger, logging.ERROR, "digest-failed", f"{profile.name}: {exc}")
@@ -197,6 +198,32 @@ class Service:
                 label=delivery.mail.label,
                 recipient=delivery.recipient,
             )
+
+    def _draft_if_due(self, profile: ProfileConfig, now: datetime) -> None:
+        """Assemble a reviewed profile's next digest once, ahead of its send time, for the
+        reviewers' desk (at the send time it is built again, with their actions)."""
+        day = pipeline.draft_day(profile, now)
+        if day is None or self.storage.review_draft(profile.name, day.isoformat()):
+            return
+        pipeline.build_digest(
+            self.storage,
+            profile,
+            day,
+            self.env,
+            self.parents,
+            now,
+            config=self.config,
+        )
+        where = self.config.web.base_url
+        log(
+            self.logger,
+            logging.INFO,
+            "draft-ready",
+            f"{profile.name} {day}: draft ready for review"
+            + (f" at {where}review/{profile.name}/{day}" if where else ""),
+            profile=profile.name,
+            day=day.isoformat(),
+        )
 
     def _queue_if_due(self, profile: ProfileConfig, now: datetime) -> None:
         found = latest_send(profile, now)

@@ -147,6 +147,33 @@ class WebhookSend:
     notice: Notice
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewAction:
+    """One reviewer's action on a story of a digest, as the audit trail keeps it."""
+
+    story_id: str
+    action: str  # promote | demote | suppress | restore | merge | annotate
+    value: str | None  # promote: "one" or "top"; merge: the story it joins
+    note: str | None  # annotate: the note ("" takes it back)
+    actor: str
+    at: datetime
+    id: int = 0  # 0 until stored
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewDraft:
+    """A digest of a reviewed profile as assembled before any review: its stories' ids as
+    ranked (early warnings, then incidents as placed); closed once it went into the outbox."""
+
+    profile: str
+    day: str
+    due_at: datetime
+    built_at: datetime
+    early: tuple[str, ...]
+    incidents: tuple[str, ...]
+    closed_at: datetime | None
+
+
 class Storage(Protocol):
     def close(self) -> None: ...
 
@@ -253,6 +280,22 @@ class Storage(Protocol):
     def digests(self) -> list[DigestRecord]: ...
     def digest(self, profile: str, day: str) -> DigestRecord | None: ...
     def last_sent_until(self, profile: str, before_day: str) -> datetime | None: ...
+
+    # the reviewer's desk
+    def save_draft(
+        self,
+        profile: str,
+        day: str,
+        due: datetime,
+        early: Sequence[str],
+        incidents: Sequence[str],
+        now: datetime,
+    ) -> None: ...
+    def close_review(self, profile: str, day: str, due: datetime, now: datetime) -> None: ...
+    def review_draft(self, profile: str, day: str) -> ReviewDraft | None: ...
+    def open_reviews(self) -> list[ReviewDraft]: ...
+    def add_review_action(self, profile: str, day: str, action: ReviewAction) -> bool: ...
+    def review_actions(self, profile: str, day: str) -> list[ReviewAction]: ...
 
     # the outbox
     def enqueue(

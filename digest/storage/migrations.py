@@ -275,6 +275,37 @@ MIGRATIONS: dict[int, str] = {
     INSERT INTO secrets (name, value) VALUES ('unsubscribe', lower(hex(randomblob(32))));
     """,
     10: """
+    -- The reviewer's desk. A draft is a digest of a profile with `review = true`, assembled
+    -- ahead of its send time: the stories as ranked, before any review (ids, JSON arrays), and
+    -- when the review closed (the digest went into the outbox: no more changes).
+    CREATE TABLE review_drafts (
+        profile TEXT NOT NULL,
+        day TEXT NOT NULL,
+        due_at TEXT NOT NULL,          -- the send time
+        built_at TEXT NOT NULL,
+        early TEXT NOT NULL,           -- JSON array of story ids: the early warnings, ranked
+        incidents TEXT NOT NULL,       -- JSON array of story ids: the incidents, as placed
+        closed_at TEXT,
+        PRIMARY KEY (profile, day)
+    );
+    -- Every reviewer's action, never updated or deleted: the audit trail; the digest as
+    -- reviewed is the replay of its actions in order (digest/review.py).
+    CREATE TABLE review_actions (
+        id INTEGER PRIMARY KEY,
+        profile TEXT NOT NULL,
+        day TEXT NOT NULL,
+        story_id TEXT NOT NULL,
+        action TEXT NOT NULL,          -- promote | demote | suppress | restore | merge | annotate
+        value TEXT,                    -- promote: one | top; merge: the story it joins
+        note TEXT,                     -- annotate: the note (empty: taken back)
+        actor TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX review_actions_digest ON review_actions(profile, day, id);
+    -- the key of the desk's forms' CSRF tokens
+    INSERT INTO secrets (name, value) VALUES ('review', lower(hex(randomblob(32))));
+    """,
+    11: """
     -- Source health: since when a source has been failing (its first failure after a success),
     -- and when it last brought a report not seen before (a source can answer and stay silent).
     ALTER TABLE sources ADD COLUMN failing_since TEXT;

@@ -23,6 +23,8 @@ from digest.storage.base import (
     Mail,
     NewSource,
     Notice,
+    ReviewAction,
+    ReviewDraft,
     SourceRecord,
     StoredItems,
     WebhookSend,
@@ -86,6 +88,18 @@ def _digest(row: sqlite3.Row) -> DigestRecord:
         text=row["text"],
         story_count=row["story_count"],
         language=row["language"],
+    )
+
+
+def _draft(row: sqlite3.Row) -> ReviewDraft:
+    return ReviewDraft(
+        profile=row["profile"],
+        day=row["day"],
+        due_at=_required_time(row["due_at"]),
+        built_at=_required_time(row["built_at"]),
+        early=tuple(json.loads(row["early"])),
+        incidents=tuple(json.loads(row["incidents"])),
+        closed_at=parse_iso(row["closed_at"]),
     )
 
 
@@ -826,7 +840,15 @@ class SqliteStorage:
         return int(row["id"])
 
     def has_digests(self, profile: str) -> bool:
-        return bool(self._query("SELECT 1 FROM digests WHERE profile = ? LIMIT 1", (profile,)))
+        """Whether a digest of the profile ever went into the outbox (a draft assembled for
+        review, or `digest build`, does not count)."""
+        return bool(
+            self._query(
+                """SELECT 1 FROM digests g WHERE g.profile = ? AND EXISTS (
+                       SELECT 1 FROM deliveries d WHERE d.digest_id = g.id) LIMIT 1""",
+                (profile,),
+            )
+        )
 
     def digests(self) -> list[DigestRecord]:
         rows = self._query("SELECT * FROM digests ORDER BY day DESC, profile")
@@ -846,6 +868,104 @@ class SqliteStorage:
             (profile, before_day),
         )
         return _required_time(rows[0][0]) if rows and rows[0][0] else None
+
+    # the reviewer's desk
+
+    def save_draft(
+        self,
+        profile: str,
+        day: str,
+        due: datetime,
+        early: Sequence[str],
+        incidents: Sequence[str],
+        now: datetime,
+    ) -> None:
+        """The stories of a reviewed digest as assembled, before review (a closed review
+        stays closed)."""
+        with self._transaction() as db:
+            db.execute(
+                """INSERT INTO review_drafts (profile, day, due_at, built_at, early, incidents)
+                   VALUES (?, ?, ?, ?, ?, ?)
+                   ON CONFLICT(profile, day) DO UPDATE SET due_at = excluded.due_at,
+                       built_at = excluded.built_at, early = excluded.early,
+                       incidents = excluded.incidents""",
+                (
+                    profile,
+                    day,
+                    iso(due),
+                    iso(now),
+                    json.dumps(list(early)),
+                    json.dumps(list(incidents)),
+                ),
+            )
+
+    def close_review(self, profile: str, day: str, due: datetime, now: datetime) -> None:
+        """No more review of this digest: it goes into the outbox. Kept from the first close."""
+        with self._transaction() as db:
+            db.execute(
+                """INSERT INTO review_drafts (profile, day, due_at, built_at, early, incidents,
+                       closed_at) VALUES (?, ?, ?, ?, '[]', '[]', ?)
+                   ON CONFLICT(profile, day) DO UPDATE
+                       SET closed_at = coalesce(closed_at, excluded.closed_at)""",
+                (profile, day, iso(due), iso(now), iso(now)),
+            )
+
+    def review_draft(self, profile: str, day: str) -> ReviewDraft | None:
+        rows = self._query(
+            "SELECT * FROM review_drafts WHERE profile = ? AND day = ?", (profile, day)
+        )
+        return _draft(rows[0]) if rows else None
+
+    def open_reviews(self) -> list[ReviewDraft]:
+        """Drafts still open to review, the soonest due first."""
+        rows = self._query(
+            "SELECT * FROM review_drafts WHERE closed_at IS NULL ORDER BY due_at, profile"
+        )
+        return [_draft(row) for row in rows]
+
+    def add_review_action(self, profile: str, day: str, action: ReviewAction) -> bool:
+        """Append an action to the trail of an open draft; False (nothing kept) when there is
+        no such draft or its review is closed. One statement: a review that closes meanwhile
+        either sees the action or refuses it."""
+        with self._transaction() as db:
+            added = db.execute(
+                """INSERT INTO review_actions (profile, day, story_id, action, value, note,
+                       actor, at) SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (
+                       SELECT 1 FROM review_drafts
+                       WHERE profile = ? AND day = ? AND closed_at IS NULL)""",
+                (
+                    profile,
+                    day,
+                    action.story_id,
+                    action.action,
+                    action.value,
+                    action.note,
+                    action.actor,
+                    iso(action.at),
+                    profile,
+                    day,
+                ),
+            ).rowcount
+        return bool(added)
+
+    def review_actions(self, profile: str, day: str) -> list[ReviewAction]:
+        """The audit trail of a digest, in the order the actions were taken."""
+        rows = self._query(
+            "SELECT * FROM review_actions WHERE profile = ? AND day = ? ORDER BY id",
+            (profile, day),
+        )
+        return [
+            ReviewAction(
+                story_id=row["story_id"],
+                action=row["action"],
+                value=row["value"],
+                note=row["note"],
+                actor=row["actor"],
+                at=_required_time(row["at"]),
+                id=row["id"],
+            )
+            for row in rows
+        ]
 
     # the outbox
 

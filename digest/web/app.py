@@ -12,16 +12,19 @@ import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from pydantic import ValidationError
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from digest import config as configuration
 from digest.errors import ConfigError, StorageError
+from digest.render import local
+from digest.storage.base import ReviewAction
 from digest.storage.reader import Found
 from digest.storage.search import FIRST_DAY, LAST_DAY, QueryError, SearchFilters
 from digest.storage.sqlite import SqliteStorage
@@ -29,10 +32,12 @@ from digest.story_report import story_json
 from digest.types import StoryView
 from digest.unsubscribe import valid
 from digest.web import formats, pages
-from digest.web.security import Access, Guard
+from digest.web.desk import KEY, ActionForm, desk_page, token_valid
+from digest.web.security import BASIC_CHALLENGE, Access, Guard
 from digest.web.site import Links, Site
 
 EXPORT_LIMIT = 5000
+FORM_BYTES = 16_384
 API_LIMIT = 500
 
 
@@ -90,6 +95,7 @@ def create_app(site: Site, access: Access | None = None) -> Guard:
     """The archive app. Behind a proxy that serves it under a path (`[web] base_url`
     https://intranet.example.org/digest/), the proxy strips that path; links carry it."""
     css = stylesheet(site)
+    guard = access or Access()
     links = Links(urlsplit(site.base_url).path if site.base_url else "/")
 
     def page(html: str | None, what: str = "page") -> Response:
@@ -127,12 +133,20 @@ def create_app(site: Site, access: Access | None = None) -> Guard:
     def overview(request: Request) -> Response:
         return HTMLResponse(pages.overview_page(site, links, *period_of(request)))
 
+    def region_of(request: Request) -> str | None:
+        region = request.query_params.get("region") or None
+        if region is not None and region not in site.region_names:
+            raise BadRequest(f"region: not a country or P-code the archive knows: {region!r}")
+        return region
+
+    def evacuation_orders(request: Request) -> Response:
+        last, days = period_of(request, pages.ORDER_DAYS)
+        return HTMLResponse(pages.orders_page(site, links, last, days, region_of(request)))
+
     def district_trends(request: Request) -> Response:
         last, days = period_of(request, pages.TREND_DAYS)
         params = request.query_params
-        region = params.get("region") or None
-        if region is not None and region not in site.region_names:
-            raise BadRequest(f"region: not a country or P-code the archive knows: {region!r}")
+        region = region_of(request)
         severity = params.get("severity") or "1"
         if severity not in ("1", "2", "3", "4"):
             raise BadRequest("severity: 1 to 4")
@@ -260,6 +274,67 @@ def create_app(site: Site, access: Access | None = None) -> Guard:
         )
         return HTMLResponse(html)
 
+    def reviewer(request: Request) -> str | Response:
+        """The reviewer making the request, or the answer to one who is not: 403 when no
+        reviewer is configured, else 401 asking for a reviewer's basic-auth credentials."""
+        if not guard.reviewers:
+            message = "No reviewer is configured: see [web] reviewers (docs/review.md)."
+            html = site.render("web/error.html.j2", links, title="Forbidden", message=message)
+            return HTMLResponse(html, status_code=403)
+        who = guard.reviewer(request.headers.get("authorization", ""))
+        if who is None:
+            return Response(
+                "a reviewer's user name and password are needed\n",
+                status_code=401,
+                headers={"www-authenticate": BASIC_CHALLENGE.decode()},
+                media_type="text/plain; charset=utf-8",
+            )
+        return who
+
+    def desk(request: Request) -> Response:
+        who = reviewer(request)
+        if isinstance(who, Response):
+            return who
+        profile, day = request.path_params["profile"], request.path_params["day"]
+        return page(desk_page(site, links, profile, day, who), "digest under review")
+
+    async def act(request: Request) -> Response:
+        """One action from the desk, kept in the trail; back to the desk (303)."""
+        who = reviewer(request)
+        if isinstance(who, Response):
+            return who
+        profile, day = request.path_params["profile"], request.path_params["day"]
+        form = action_form(await request.body())
+        key = site.reader.secret(KEY)
+        if not token_valid(key, who, profile, day, form.token):
+            message = "This form did not come from your desk for this digest: open the desk again."
+            html = site.render("web/error.html.j2", links, title="Forbidden", message=message)
+            return HTMLResponse(html, status_code=403)
+        action = form.as_action(who, datetime.now(UTC))
+        if not await run_in_threadpool(keep_action, profile, day, action):
+            return refused(profile, day)
+        return RedirectResponse(f"{links.review(profile, day)}#story-{form.story}", status_code=303)
+
+    def keep_action(profile: str, day: str, action: ReviewAction) -> bool:
+        storage = SqliteStorage(site.database)  # the archive's one kind of write, short-lived
+        try:
+            return storage.add_review_action(profile, day, action)
+        finally:
+            storage.close()
+
+    def refused(profile: str, day: str) -> Response:
+        draft = site.reader.review_draft(profile, day)
+        if draft is None or draft.closed_at is None:
+            return not_found("digest under review")
+        sent = local(draft.closed_at, site.timezone, "%H:%M")
+        html = site.render(
+            "web/error.html.j2",
+            links,
+            title="No more changes",
+            message=f"The {profile} digest of {day} was sent at {sent}; no more changes.",
+        )
+        return HTMLResponse(html, status_code=409)
+
     def wants_json(request: Request) -> bool:
         path = request.url.path
         return path.startswith("/api/") or path.endswith((".geojson", ".csv", ".atom"))
@@ -288,6 +363,7 @@ def create_app(site: Site, access: Access | None = None) -> Guard:
         ("/search.geojson", search_geojson),
         ("/overview", overview),
         ("/trends", district_trends),
+        ("/orders", evacuation_orders),
         ("/digests.atom", digests_atom),
         ("/static/archive.css", static_css),
         ("/api/items", api_items),
@@ -299,10 +375,24 @@ def create_app(site: Site, access: Access | None = None) -> Guard:
         routes=[
             *(Route(path, handler, methods=["GET", "HEAD"]) for path, handler in routes),
             Route("/unsubscribe", unsubscribe, methods=["GET", "HEAD", "POST"]),
+            Route("/review/{profile}/{day}", desk, methods=["GET", "HEAD"]),
+            Route("/review/{profile}/{day}", act, methods=["POST"]),
         ],
         exception_handlers={BadRequest: bad_request, StorageError: unavailable},
     )
-    return Guard(app, access or Access())
+    return Guard(app, guard)
+
+
+def action_form(body: bytes) -> ActionForm:
+    """A desk form's fields (application/x-www-form-urlencoded), validated."""
+    if len(body) > FORM_BYTES:
+        raise BadRequest("this form is too large")
+    fields = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items() if v}
+    try:
+        return ActionForm.model_validate(fields)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise BadRequest(problems) from None
 
 
 def access_of(config: configuration.DigestConfig) -> Access:
@@ -314,7 +404,15 @@ def access_of(config: configuration.DigestConfig) -> Access:
         raise ConfigError([f"web.token_env: ${web.token_env} is not set"])
     if web.password_env and not password:
         raise ConfigError([f"web.password_env: ${web.password_env} is not set"])
-    return Access(token, web.username, password)
+    reviewers = web.reviewer_passwords()
+    missing = [
+        f"web.reviewers[{n}].password_env: ${r.password_env} is not set"
+        for n, r in enumerate(web.reviewers)
+        if not reviewers[r.username]
+    ]
+    if missing:
+        raise ConfigError(missing)
+    return Access(token, web.username, password, {k: v for k, v in reviewers.items() if v})
 
 
 def factory() -> Guard:

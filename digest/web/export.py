@@ -1,7 +1,7 @@
 """`digest export-site DIR`: the archive as static files any web server (or a file browser) can
 serve. Search needs the server; everything else is here: the calendar, every digest (as a page
-and as the email sent), every story, the overview, the districts' trends and the digests' Atom
-feed."""
+and as the email sent), every story, the overview, the districts' trends, the evacuation orders
+and the digests' Atom feed."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ def export_site(site: Site, out: Path, base_url: str = "") -> list[Path]:
     _write(out / "overview.html", pages.overview_page(site, Links("", True), last), written)
     trends = pages.trends_page(site, Links("", True), last, pages.TREND_DAYS, None, 2)
     _write(out / "trends.html", trends, written)
+    listed = pages.orders_page(site, Links("", True), last, pages.ORDER_DAYS, None)
+    _write(out / "orders.html", listed, written)
     records = site.reader.digests()
     for record in records:
         folder = out / "digests" / record.profile

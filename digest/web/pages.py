@@ -9,10 +9,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
-from digest import briefing, trends
+from digest import briefing, orders, review, trends
 from digest.config import ProfileConfig
 from digest.render import Snippet
-from digest.storage.base import DigestRecord
+from digest.storage.base import DigestRecord, ReviewAction, ReviewDraft
 from digest.storage.reader import Found
 from digest.storage.search import QueryError, SearchFilters, query_words
 from digest.text import fold, word_end
@@ -57,7 +57,13 @@ def index_page(site: Site, links: Links) -> str:
     records = sorted(site.reader.digests(), key=lambda r: (r.profile, r.day))
     profiles = [(name, months(list(rs))) for name, rs in groupby(records, key=lambda r: r.profile)]
     latest = sorted(records, key=lambda r: (r.day, r.profile), reverse=True)[:10]
-    return site.render("web/index.html.j2", links, profiles=profiles, latest=latest)
+    return site.render(
+        "web/index.html.j2",
+        links,
+        profiles=profiles,
+        latest=latest,
+        reviews=site.reader.open_reviews(),
+    )
 
 
 def story_views(
@@ -77,12 +83,44 @@ def digest_page(site: Site, links: Links, profile: str, day: str) -> str | None:
     record = site.reader.digest(profile, day)
     if record is None:
         return None
-    ids = site.reader.digest_story_ids(record.id)
-    views = story_views(site, ids, record.language, record.window_start)
-    early = [v for v in views if briefing.is_warning(v)]
-    # as the email showed them: the digest's stored order
-    places = briefing.group_as_listed(v for v in views if not briefing.is_warning(v))
-    return site.render("web/digest.html.j2", links, record=record, early=early, governorates=places)
+    draft = site.reader.review_draft(profile, day)
+    if draft is not None:  # as its reviewers left it (once sent, as it was sent)
+        reviewed, trail = reviewed_draft(site, draft, record.language, record.window_start)
+        early, placed = list(reviewed.early), list(reviewed.incidents)
+    else:  # as the email showed them: the digest's stored order
+        ids = site.reader.digest_story_ids(record.id)
+        views = story_views(site, ids, record.language, record.window_start)
+        early = [v for v in views if briefing.is_warning(v)]
+        placed, trail = [v for v in views if not briefing.is_warning(v)], []
+    return site.render(
+        "web/digest.html.j2",
+        links,
+        record=record,
+        early=early,
+        governorates=briefing.group_as_listed(placed),
+        draft=draft,
+        trail=trail,
+        headlines=headlines_of(site, trail, record.language),
+    )
+
+
+def reviewed_draft(
+    site: Site, draft: ReviewDraft, language: str, since: datetime | None
+) -> tuple[review.Reviewed, list[ReviewAction]]:
+    """A reviewed digest's stories as its trail leaves them, and the trail."""
+    views = story_views(site, [*draft.early, *draft.incidents], language, since)
+    warned = set(draft.early)
+    trail = site.reader.review_actions(draft.profile, draft.day)
+    early = [v for v in views if v.story.id in warned]
+    return review.replay(early, [v for v in views if v.story.id not in warned], trail), trail
+
+
+def headlines_of(site: Site, trail: list[ReviewAction], language: str) -> dict[str, str]:
+    """The headline of every story a trail names (acted on, or merged into)."""
+    named = {a.story_id for a in trail} | {
+        a.value for a in trail if a.action == "merge" and a.value
+    }
+    return {v.story.id: v.lead.item.title for v in story_views(site, sorted(named), language)}
 
 
 def story_page(site: Site, links: Links, story_id: str) -> str | None:
@@ -103,6 +141,7 @@ def story_page(site: Site, links: Links, story_id: str) -> str | None:
         "web/story.html.j2",
         links,
         view=view,
+        order=next(iter(orders.records((story.id, entry) for entry in items)), None),
         timeline=timeline,
         reasons=reasons,
         points=list(points.values()),
@@ -218,5 +257,28 @@ def trends_page(
         days=days,
         region=region or "",
         min_severity=min_severity,
+        region_choices=site.region_choices,
+    )
+
+
+ORDER_DAYS = 30
+
+
+def orders_page(site: Site, links: Links, last: date, days: int, region: str | None) -> str:
+    """The evacuation orders issued in the `days` days up to `last` (the archive's days) for
+    places in `region`, the latest first."""
+    zone = ZoneInfo(site.timezone)
+    first = last - timedelta(days=days - 1)
+    start, end = (datetime.combine(d, time(), zone) for d in (first, last + timedelta(days=1)))
+    wanted = ProfileConfig(name="archive", regions=[region] if region else [])
+    found = orders.records(site.reader.orders_published(start, end))
+    return site.render(
+        "web/orders.html.j2",
+        links,
+        records=[r for r in found if orders.concerns(r, wanted, site.parents)],
+        first=first,
+        last=last,
+        days=days,
+        region=region or "",
         region_choices=site.region_choices,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,6 +31,8 @@ HEADERS = (
 
 
 UNSUBSCRIBE = "/unsubscribe"
+REVIEW = "/review/"  # the reviewers' desk: never kept by a cache
+BASIC_CHALLENGE = b'Basic realm="digest", charset="UTF-8"'
 
 
 def policy_for(path: str) -> str:
@@ -38,13 +41,19 @@ def policy_for(path: str) -> str:
 
 class Access:
     """Who may read: anyone (no secret configured), or a request carrying the bearer token or
-    the basic-auth user's password. Compared in constant time."""
+    the password of the basic-auth user or of a reviewer. Who may review: the reviewers only,
+    by basic auth, whether the archive is open or not. Compared in constant time."""
 
     def __init__(
-        self, token: str | None = None, username: str | None = None, password: str | None = None
+        self,
+        token: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        reviewers: Mapping[str, str] | None = None,
     ) -> None:
         self.token = token
         self.basic = (username, password) if username is not None and password else None
+        self.reviewers = dict(reviewers or {})
 
     @property
     def open(self) -> bool:
@@ -54,21 +63,35 @@ class Access:
         scheme, _, credentials = authorization.partition(" ")
         if self.token is not None and scheme.lower() == "bearer":
             return hmac.compare_digest(credentials.strip().encode(), self.token.encode())
-        if self.basic is not None and scheme.lower() == "basic":
-            try:
-                user, _, password = (
-                    base64.b64decode(credentials, validate=True).decode().partition(":")
-                )
-            except (binascii.Error, UnicodeDecodeError):
-                return False
-            same_user = hmac.compare_digest(user.encode(), self.basic[0].encode())
-            same_password = hmac.compare_digest(password.encode(), (self.basic[1] or "").encode())
-            return same_user and same_password
-        return False
+        return self._user(authorization) is not None
+
+    def reviewer(self, authorization: str) -> str | None:
+        """The reviewer whose basic-auth credentials the request carries, if any."""
+        user = self._user(authorization)
+        return user if user in self.reviewers else None
+
+    def _user(self, authorization: str) -> str | None:
+        """The user (the archive's, or a reviewer) whose credentials are right."""
+        scheme, _, credentials = authorization.partition(" ")
+        if scheme.lower() != "basic":
+            return None
+        try:
+            user, _, password = base64.b64decode(credentials, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        known = dict(self.reviewers)
+        if self.basic is not None:
+            known[self.basic[0]] = self.basic[1] or ""
+        found = None
+        for name, secret in known.items():  # every one compared, whoever matches
+            same_user = hmac.compare_digest(user.encode(), name.encode())
+            if hmac.compare_digest(password.encode(), secret.encode()) and same_user:
+                found = name
+        return found
 
     @property
     def challenge(self) -> bytes:
-        return b'Basic realm="digest", charset="UTF-8"' if self.basic else b'Bearer realm="digest"'
+        return BASIC_CHALLENGE if self.basic or self.reviewers else b'Bearer realm="digest"'
 
 
 class Guard:
@@ -85,6 +108,8 @@ class Guard:
             return
         policy = policy_for(scope["path"]).encode()
         cache = b"no-cache" if self.access.open else b"private, no-cache"
+        if scope["path"].startswith(REVIEW):
+            cache = b"private, no-store"
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

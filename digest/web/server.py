@@ -13,6 +13,7 @@ import uvicorn
 
 from digest.errors import DigestError
 from digest.web.app import create_app
+from digest.web.security import Access
 from digest.web.site import Site
 
 START_WAIT_S = 15.0
@@ -25,12 +26,12 @@ def _free_port() -> int:
 
 
 @contextmanager
-def in_background(site: Site) -> Iterator[str]:
+def in_background(site: Site, access: Access | None = None) -> Iterator[str]:
     """Serve `site` on a free loopback port until the block ends; yields its base URL. The site
-    is closed afterwards."""
+    is closed afterwards. `access`: who may read and review (anyone reads by default)."""
     port = _free_port()
     config = uvicorn.Config(
-        create_app(site), host="127.0.0.1", port=port, log_level="warning", ws="none"
+        create_app(site, access), host="127.0.0.1", port=port, log_level="warning", ws="none"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -62,11 +62,18 @@ class Links:
     def email(self, profile: str, day: str) -> str:
         return self._page(f"digests/{quote(profile, safe='')}/{day}/email")
 
+    def review(self, profile: str, day: str) -> str:
+        """The reviewers' desk (served only: it takes forms)."""
+        return f"{self.root}review/{quote(profile, safe='')}/{day}"
+
     def story(self, story_id: str) -> str:
         return self._page(f"stories/{quote(story_id, safe='')}")
 
     def overview(self) -> str:
         return self._page("overview")
+
+    def orders(self) -> str:
+        return self._page("orders")
 
     def trends(self, params: dict[str, str] | None = None) -> str:
         if self.static_site or not params:
