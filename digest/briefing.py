@@ -45,7 +45,7 @@ def window(
 
 def wanted(view: StoryView, profile: ProfileConfig, parents: dict[str, str]) -> bool:
     story = view.story
-    if story.severity < max(profile.min_severity, 1):
+    if view.severity < max(profile.min_severity, 1):
         return False
     if profile.categories and not set(story.categories) & set(profile.categories):
         return False
@@ -72,11 +72,12 @@ def is_warning(view: StoryView) -> bool:
 
 
 def rank_key(view: StoryView) -> tuple[int, int, int, float]:
-    """Most severe first; of equals, the best corroborated (the best source tier, then the
-    most independent sources), then the latest."""
+    """Most severe first (as the reader weighs it: an unconfirmed social post a level lower);
+    of equals, the best corroborated (the best source tier, then the most independent
+    sources), then the latest."""
     found = view.corroboration
     tier, sources = (found.best_tier, -found.independent) if found else (0, 0)
-    return -view.story.severity, tier, sources, -view.story.last_updated.timestamp()
+    return -view.severity, tier, sources, -view.story.last_updated.timestamp()
 
 
 def assemble(

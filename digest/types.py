@@ -280,6 +280,14 @@ class StoryView:
         return Corroboration(len(groups), best)
 
     @property
+    def severity(self) -> int:
+        """The story's severity as the reader's digest weighs it: a level lower (not below 1)
+        while its one independent source is an unverified social channel (tier 4)."""
+        found = self.corroboration
+        unconfirmed = found is not None and found.independent == 1 and found.best_tier >= 4
+        return max(1, self.story.severity - 1) if unconfirmed else self.story.severity
+
+    @property
     def lead(self) -> AssessedItem:
         """The report that speaks for the story: of those in the reader's language if any, the
         most severe, and of those the latest (death tolls rise; the headline should carry the

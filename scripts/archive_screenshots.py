@@ -36,6 +36,8 @@ SHOTS = (
     ("search-region", "/search?" + urlencode({"q": "strike", "region": "LB4"}), 1000),
     ("story", "", 1000),
     ("overview", f"/overview?until={DAY}", 1000),
+    ("trends", f"/trends?until={DAY}&days=14", 1000),
+    ("orders", f"/orders?until={DAY}", 1000),
     ("search-phone", "/search?" + urlencode({"q": "غارة"}), 390),
 )
 

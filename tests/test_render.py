@@ -24,6 +24,7 @@ from digest.types import (
     Digest,
     Item,
     Location,
+    SourceTier,
     Story,
     StoryMember,
     StoryView,
@@ -239,3 +240,20 @@ def test_even_early_warnings_are_trimmed_when_there_are_too_many() -> None:
     assert len(rendered.html.encode()) <= render.MAX_HTML_BYTES
     assert "did not fit in this email" in rendered.text
     assert "400 early warnings" in rendered.subject
+
+
+def test_an_unconfirmed_social_post_counts_a_level_lower_until_another_source_confirms() -> None:
+    profile = ProfileConfig(name="p", min_severity=3)
+    span = window(profile, date(2026, 3, 24))
+    (view,) = views_in("LB63", 1)  # severity 3, its one report from source "W"
+    social = {"W": SourceTier(tier=4), "NNA": SourceTier(tier=1)}
+    alone = replace(view, tiers=social)
+    assert alone.severity == 2 and assemble(profile, span, [alone], 10).story_count == 0
+    entry = view.items[0]
+    confirmed = replace(
+        alone, items=(entry, replace(entry, item=replace(entry.item, id="n1", source="NNA")))
+    )
+    assert confirmed.severity == 3 and assemble(profile, span, [confirmed], 10).story_count == 1
+    rated = replace(view, tiers={"W": SourceTier(tier=3)})
+    assert rated.severity == 3  # a local outlet is not discounted
+    assert replace(view, tiers=None).severity == 3  # nor a story read without tiers
