@@ -296,6 +296,8 @@ def _list_sources(storage: Storage, as_json: bool, out: TextIO) -> None:
                 "last_error": s.last_error,
                 "last_error_at": _stamp(s.last_error_at),
                 "consecutive_failures": s.consecutive_failures,
+                "failing_since": _stamp(s.failing_since),
+                "last_new": _stamp(s.last_new_at),
                 "last_latency_ms": s.last_latency_ms,
                 "next_check": _stamp(s.next_check_at),
             }
@@ -312,7 +314,8 @@ def _list_sources(storage: Storage, as_json: bool, out: TextIO) -> None:
     for s in records:
         status = "disabled" if not s.enabled else "ok"
         if s.consecutive_failures:
-            status = f"failing x{s.consecutive_failures}: {s.last_error}"
+            since = f" since {_stamp(s.failing_since)}" if s.failing_since else ""
+            status = f"failing x{s.consecutive_failures}{since}: {s.last_error}"
         elif s.last_success_at is None:
             status = "never fetched"
         out.write(

@@ -154,9 +154,11 @@ def test_fetch_from_a_local_server_then_list_build_and_export(
     by_name = {s["name"]: s for s in listed}
     assert by_name["Cedar"]["items"] == 14 and by_name["Cedar"]["last_success"]
     assert by_name["Gone"]["last_error"].startswith("HTTP 404")
+    assert by_name["Gone"]["failing_since"] and by_name["Gone"]["consecutive_failures"] == 2
+    assert by_name["Cedar"]["failing_since"] is None and by_name["Cedar"]["last_new"]
     assert {"name", "url", "kind", "items", "last_success", "last_error"} <= set(by_name["Cedar"])
     table = digest("--config", str(path), "sources", "list", cwd=tmp_path).stdout
-    assert "failing x2" in table
+    assert "failing x2 since 20" in table
 
     for fmt, marker in (
         ("html", "<!DOCTYPE html>"),
