@@ -325,7 +325,8 @@ class WebConfig(Section):
         return {r.username: os.environ.get(r.password_env) for r in self.reviewers}
 
 
-SOURCE_HEALTH_LIST = "source-health"  # the operators' alerts' list, in the outbox and headers
+# the operators' alerts' list, in the outbox and headers: no alert rule can have this name
+SOURCE_HEALTH_LIST = "_source-health"
 
 
 class SourceHealthConfig(Section):
@@ -371,11 +372,6 @@ class DigestConfig(Section):
 
     @model_validator(mode="after")
     def _unique_names(self) -> DigestConfig:
-        if any(alert.name == SOURCE_HEALTH_LIST for alert in self.alerts):
-            raise ValueError(
-                f"alerts: the name {SOURCE_HEALTH_LIST!r} is reserved for the operators' "
-                "source health alerts ([source_health] operators)"
-            )
         for kind, names in (
             ("sources", [s.name for s in self.sources]),
             ("profiles", [p.name for p in self.profiles]),

@@ -46,6 +46,9 @@ class SourceOutcome:
     new: int = 0
     changed: int = 0
     error: str | None = None
+    failures: int = 0  # in a row, this one included (0 when it worked)
+    ended: int = 0  # a success: the failures in a row it ended
+    newly_gone: bool = False  # the server said it is gone, for the first time
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,8 +163,8 @@ def _store(
     interval = timedelta(seconds=source.interval_s or config.fetch.interval_s)
     next_check = now + interval + timedelta(seconds=random.uniform(0, interval.seconds / 10))
     if isinstance(result, NotModified):
-        storage.record_success(source.id, now, next_check, None, None, None, latency)
-        return SourceOutcome(source.name, "not-modified"), ()
+        ended = storage.record_success(source.id, now, next_check, None, None, None, latency)
+        return SourceOutcome(source.name, "not-modified", ended=ended), ()
     try:
         if isinstance(result, DigestError):
             raise result
@@ -187,10 +190,13 @@ def _store(
         if isinstance(exc, TransientError) and exc.retry_after:
             retry = max(retry, timedelta(seconds=exc.retry_after))
         gone = isinstance(exc, Gone)
-        storage.record_failure(source.id, now, now + retry, reason, latency, disable=gone)
-        return SourceOutcome(source.name, "disabled" if gone else "failed", error=reason), ()
+        failures, newly_gone = storage.record_failure(
+            source.id, now, now + retry, reason, latency, disable=gone
+        )
+        status = "disabled" if gone else "failed"
+        return SourceOutcome(source.name, status, 0, 0, reason, failures, 0, newly_gone), ()
     new_url = result.final_url if result.permanent_redirect else None
-    storage.record_success(
+    ended = storage.record_success(
         source.id,
         now,
         next_check,
@@ -200,7 +206,9 @@ def _store(
         latency,
         warning=parsed.problem,
     )
-    outcome = SourceOutcome(source.name, "updated", len(stored.new), len(stored.changed))
+    outcome = SourceOutcome(
+        source.name, "updated", len(stored.new), len(stored.changed), ended=ended
+    )
     return outcome, stored.new + stored.changed
 
 
@@ -214,11 +222,11 @@ def _tell_operators(
 ) -> bool:
     """Queue the operators' email when this fetch made the source reach its failure streak,
     showed it gone, or ended such a streak; whether one was queued."""
-    failed = outcome.status in ("failed", "disabled")
-    change = source_health.turn(before, failed, outcome.status == "disabled", config)
+    change = source_health.turn(outcome.failures, outcome.ended, outcome.newly_gone, config)
     if change is None:
         return False
-    source_health.notify(storage, config, before, change, outcome.error, env, now)
+    failures = outcome.ended if change == "recovered" else outcome.failures
+    source_health.notify(storage, config, before, change, failures, outcome.error, env, now)
     return True
 
 

@@ -37,8 +37,8 @@ def lapses(
     for record in records:
         wanted = configured.get(record.name)
         if not record.enabled:
-            if wanted is not None and wanted.enabled:
-                found.append(Lapse(record.name, "gone", record.last_error_at, 0, record.last_error))
+            if record.gone_at is not None and wanted is not None and wanted.enabled:
+                found.append(Lapse(record.name, "gone", record.gone_at, 0, record.last_error))
             continue
         failing = record.failing_since if record.consecutive_failures else None
         if failing is not None and now - failing >= timedelta(minutes=health.failing_after_minutes):
@@ -55,17 +55,19 @@ def lapses(
     return tuple(sorted(found, key=lambda lapse: (ORDER[lapse.state], lapse.source)))
 
 
-def turn(before: SourceRecord, failed: bool, gone: bool, config: DigestConfig) -> Turn | None:
-    """What the operators are told of a fetch of the source `before` it: it reached the
-    failure streak, it is gone, it works again after reaching the streak; else nothing."""
+def turn(failures: int, ended: int, newly_gone: bool, config: DigestConfig) -> Turn | None:
+    """What the operators are told of a fetch that left `failures` in a row (0: it worked,
+    ending `ended` in a row): the source is newly gone, it reached the streak, it works again
+    after reaching it; else nothing. The counts are those the database returned, so two
+    processes polling at once do not both tell."""
     streak = config.source_health.alert_after_failures
     if not streak or not config.source_health.operators:
         return None
-    if gone:
+    if newly_gone:
         return "gone"
-    if failed:
-        return "failing" if before.consecutive_failures + 1 == streak else None
-    return "recovered" if before.consecutive_failures >= streak else None
+    if failures:
+        return "failing" if failures == streak else None
+    return "recovered" if ended >= streak else None
 
 
 def notify(
@@ -73,15 +75,16 @@ def notify(
     config: DigestConfig,
     before: SourceRecord,
     change: Turn,
+    failures: int,
     reason: str | None,
     env: Environment,
     now: datetime,
 ) -> None:
     """Queue the operators' email about `change` in the source `before` (as it was before
-    this fetch), with the other sources in trouble listed below it."""
+    this fetch; `failures` in a row, or those a recovery ended), with the other sources in
+    trouble listed below it."""
     health = config.source_health
     lang = health.language
-    failures = before.consecutive_failures + (change != "recovered")
     subject = say(SUBJECTS[change], lang, source=before.name, count=failures, reason=reason)
     values = {
         **reader_context(lang, health.timezone),

@@ -132,10 +132,21 @@ def test_orders_and_places_over_each_fixture_file(classifier: Classifier, name: 
             500,
         ),
         ("إنذار عاجل إلى سكان الغبيري", "عليكم إخلاء هذا المبنى والابتعاد مسافة ٣٠٠ متر.", 300),
+        # thousands grouped as each language writes them; a distance no warning gives is not one
+        ("إنذار عاجل إلى سكان الغبيري", "عليكم الابتعاد مسافة لا تقل عن 1.000 متر.", 1000),
+        ("إنذار عاجل إلى سكان الغبيري", "عليكم الابتعاد مسافة لا تقل عن ١٬٠٠٠ متر.", 1000),
+        (
+            "Avertissement aux habitants de Chiyah",
+            "Éloignez-vous d'au moins 1\u202f000 mètres.",
+            1000,
+        ),
+        ("Avertissement aux habitants de Chiyah", "Éloignez-vous d'au moins 1 500 mètres.", 1500),
+        ("Israeli army orders residents of Chiyah to evacuate", "Stay 1,000 km away.", 1000),
+        ("Israeli army orders residents of Chiyah to evacuate", "Stay at least 0 m away.", None),
     ],
 )
 def test_radius_in_three_languages(
-    classifier: Classifier, title: str, text: str, radius: int
+    classifier: Classifier, title: str, text: str, radius: int | None
 ) -> None:
     order = _order(classifier, title, text)
     assert order is not None

@@ -230,3 +230,20 @@ def test_orders_are_stored_and_marked_in_every_digest_until_they_expire(
     new, in_force, expired, marked, text = built(date(2026, 3, 28))
     assert (new, in_force, expired) == ([], [], []) and "EVACUATION ORDERS" not in text
     storage.close()
+
+
+def test_an_order_is_issued_when_its_first_report_was_whatever_the_range_asked(
+    tmp_path: Path, classifier: Classifier
+) -> None:
+    storage = stored(tmp_path / "d.sqlite3", classifier)
+    later = [
+        item(10 + n, "Wire", RELAY, ISSUED + timedelta(hours=hours))
+        for n, hours in enumerate((20, 40))
+    ]
+    storage.store_items(storage.source("Wire").id, later)
+    assess(storage, classifier, storage.unassessed_items(), SENT + timedelta(days=2))
+    cluster_pending(storage, SENT + timedelta(days=2))
+    found = storage.orders_published(ISSUED + timedelta(hours=30), ISSUED + timedelta(hours=50))
+    (record,) = orders.records(found)
+    assert len(record.reports) == 4 and record.issued == ISSUED  # not the relay's time
+    storage.close()

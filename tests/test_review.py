@@ -192,10 +192,10 @@ def test_drafts_and_the_trail_round_trip_and_a_closed_review_refuses_actions(
     assert trail[0].id < trail[1].id and trail[0].at == NOW
     storage.close_review("beirut", "2026-03-24", NOW, NOW + timedelta(minutes=1))
     storage.close_review("beirut", "2026-03-24", NOW, NOW + timedelta(minutes=5))  # kept
-    storage.save_draft("beirut", "2026-03-24", NOW, [], ["a"], NOW)  # rebuilt: stays closed
+    storage.save_draft("beirut", "2026-03-24", NOW, [], ["a"], NOW)  # rebuilt: stays as closed
     closed = storage.review_draft("beirut", "2026-03-24")
     assert closed is not None and closed.closed_at == NOW + timedelta(minutes=1)
-    assert closed.incidents == ("a",) and storage.open_reviews() == []
+    assert closed.incidents == ("a", "b") and storage.open_reviews() == []
     assert not storage.add_review_action("beirut", "2026-03-24", act("a", "suppress"))
     assert len(storage.review_actions("beirut", "2026-03-24")) == 2
     assert storage.secret("review") != storage.secret("unsubscribe")

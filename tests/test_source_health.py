@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from digest import pipeline, render, source_health
-from digest.config import DigestConfig, ProfileConfig
+from digest.config import DigestConfig, ProfileConfig, SourceConfig
 from digest.signals.classify import Classifier
 from digest.signals.gazetteer import Gazetteer
 from digest.sources.http import make_client
@@ -73,7 +73,7 @@ def test_the_footer_lists_gone_then_failing_then_silent_sources_past_their_thres
         record("Wire", **failing, failing_since=NOW - timedelta(minutes=30)),  # not yet
         record("Weekly", last_new_at=NOW - timedelta(hours=30)),
         record("Bulletin", last_new_at=NOW - timedelta(days=6)),  # its own 8 days
-        record("Gone", enabled=False, last_error="gone (HTTP 410)", last_error_at=NOW),
+        record("Gone", enabled=False, last_error="HTTP 410 Gone", gone_at=NOW),
         record("New", added_at=NOW - timedelta(days=2), last_new_at=None),
         record("OPML feed", enabled=False),  # switched off on purpose: not listed
     ]
@@ -170,10 +170,10 @@ def test_operators_hear_once_when_a_source_reaches_its_streak_again_when_it_reco
     )
     storage = SqliteStorage(config.storage.database)
 
-    def poll(now: datetime) -> list[str]:
+    def poll(now: datetime, every: bool = True) -> list[str]:
         async def run() -> pipeline.PollReport:
             async with make_client(config.fetch, [ip_network("127.0.0.0/8")]) as client:
-                return await pipeline.poll(storage, config, lambda: classifier, client, now, True)
+                return await pipeline.poll(storage, config, lambda: classifier, client, now, every)
 
         report = asyncio.run(run())
         return [f"{o.name} {o.status}" for o in report.outcomes]
@@ -188,7 +188,7 @@ def test_operators_hear_once_when_a_source_reaches_its_streak_again_when_it_reco
     assert handler.received[0][0] == ["ops@example.org"]
     body = handler.received[0][1].get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "since 24 Mar 06:00" in body and server.url("/nna.xml") in body
-    assert "alerts source-health" in str(handler.received[0][1]["List-Id"])
+    assert "alerts _source-health" in str(handler.received[0][1]["List-Id"])
 
     # every digest built meanwhile says which source it may be missing
     profile = ProfileConfig(name="office", min_severity=1)
@@ -209,15 +209,22 @@ def test_operators_hear_once_when_a_source_reaches_its_streak_again_when_it_reco
     assert storage.source("NNA").last_new_at == NOW + timedelta(hours=2)
 
     server.routes["/nna.xml"] = reply(410)
-    poll(NOW + timedelta(hours=3))
+    for hours in (3, 4, 5):  # polled again and again: told once, and it stays off
+        assert poll(NOW + timedelta(hours=hours), every=False)[:1] == (
+            ["NNA disabled"] if hours == 3 else ["Wire updated"]
+        )
     assert subjects()[2:] == [
         "[source health] NNA is gone and no longer read: HTTP 410 Gone: the publisher removed "
         "this feed"
     ]
     assert not storage.source("NNA").enabled
+    assert len(subjects()) == 3
+    # a new URL in the configuration reads it again
+    moved = config.model_copy(
+        update={
+            "sources": [SourceConfig(name="NNA", url=server.url("/nna2.xml")), config.sources[1]]
+        }
+    )
+    pipeline.sync_config_sources(storage, moved)
+    assert storage.source("NNA").enabled and storage.source("NNA").gone_at is None
     storage.close()
-
-
-def test_an_alert_rule_may_not_take_the_name_of_the_operators_list() -> None:
-    with pytest.raises(ValueError, match="reserved for the operators"):
-        DigestConfig.model_validate({"alerts": [{"name": "source-health", "query": "region:LB"}]})

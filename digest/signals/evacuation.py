@@ -45,7 +45,11 @@ RECALL_WORDS = 5  # "weeks after the Israeli evacuation orders": words from the 
 _SENTENCE_END = re.compile(r"(?:[!?؟؛;\n]|\.(?!\d))+")
 _WORD = re.compile(r"\w+")
 _CLAUSE_END = re.compile(r"[,،:;؛.!?؟\n]")
-_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
+# digits grouped by thousands: "1,000", "1.000", "1 000" (a space, no-break or narrow), "١٬٠٠٠"
+_GROUPED = r"\d{1,3}(?:[,.\u066c \u00a0\u202f]\d{3})+(?!\d)"
+_THOUSANDS = re.compile(_GROUPED)
+_GROUP_MARKS = re.compile(r"[,.\u066c \u00a0\u202f]")
+MAX_RADIUS_M = 50_000  # a larger distance is a misreading, not a warning's radius
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +78,7 @@ def _lexicon() -> _Lexicon:
     kinds["radius"] = tuple((cue, "radius") for cue in table["radius"]["cues"])
     units = {fold_plain(unit): int(size) for unit, size in table["radius"]["units"].items()}
     numbers = {fold_plain(word): int(value) for word, value in table["radius"]["numbers"].items()}
-    amount = "|".join([r"\d{1,3}(?:,\d{3})+", r"\d+(?:[.,]\d+)?", *map(re.escape, numbers)])
+    amount = "|".join([_GROUPED, r"\d+(?:[.,]\d+)?", *map(re.escape, numbers)])
     unit = "|".join(map(re.escape, sorted(units, key=len, reverse=True)))
     distance = re.compile(rf"(?<![\w.,])({amount})\s*-?\s*({unit})(?!\w)")
     fillers = frozenset(fold_plain(word) for word in table["lines"]["fillers"])
@@ -323,16 +327,22 @@ def _radius(reading: _Reading) -> int | None:
         found = lexicon.distance.search(reading.folded.text, start, end)
         if found is not None:
             amount, unit = found.groups()
-            return round(_amount(amount, lexicon.numbers) * lexicon.units[unit])
+            readings = (round(v * lexicon.units[unit]) for v in _amounts(amount, lexicon.numbers))
+            return next((m for m in readings if 0 < m <= MAX_RADIUS_M), None)
     return None
 
 
-def _amount(written: str, numbers: dict[str, int]) -> float:
+def _amounts(written: str, numbers: dict[str, int]) -> list[float]:
+    """What a written amount may mean, likeliest first: digits grouped by thousands ("1.000",
+    "1 000"), else a decimal ("1.5", "1,5")."""
     if written in numbers:
-        return numbers[written]
+        return [numbers[written]]
+    readings = []
     if _THOUSANDS.fullmatch(written):
-        return int(written.replace(",", ""))
-    return float(written.replace(",", "."))
+        readings.append(float(_GROUP_MARKS.sub("", written)))
+    if re.fullmatch(r"\d+(?:[.,]\d+)?", written):
+        readings.append(float(written.replace(",", ".")))
+    return readings
 
 
 def _issuer(reading: _Reading, orders: list[Match[str]]) -> str | None:

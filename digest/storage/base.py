@@ -33,6 +33,7 @@ class SourceRecord:
     items: int
     added_at: datetime | None = None
     failing_since: datetime | None = None  # the first failure since it last worked
+    gone_at: datetime | None = None  # the server said it is gone for good (HTTP 410)
     last_new_at: datetime | None = None  # when it last brought a report not seen before
 
 
@@ -193,7 +194,7 @@ class Storage(Protocol):
         new_url: str | None = None,
         latency_ms: int | None = None,
         warning: str | None = None,
-    ) -> None: ...
+    ) -> int: ...
     def record_failure(
         self,
         source_id: int,
@@ -202,7 +203,7 @@ class Storage(Protocol):
         error: str,
         latency_ms: int | None = None,
         disable: bool = False,
-    ) -> None: ...
+    ) -> tuple[int, bool]: ...
 
     # items and assessments
     def store_items(self, source_id: int, items: Iterable[Item]) -> StoredItems: ...

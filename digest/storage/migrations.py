@@ -308,9 +308,12 @@ MIGRATIONS: dict[int, str] = {
     11: """
     -- Source health: since when a source has been failing (its first failure after a success),
     -- and when it last brought a report not seen before (a source can answer and stay silent).
+    -- A source the server said is gone (HTTP 410) stays off until its configured URL changes.
     ALTER TABLE sources ADD COLUMN failing_since TEXT;
     ALTER TABLE sources ADD COLUMN last_new_at TEXT;
-    UPDATE sources SET failing_since = last_error_at WHERE consecutive_failures > 0;
+    ALTER TABLE sources ADD COLUMN gone_at TEXT;
+    UPDATE sources SET failing_since = coalesce(last_success_at, created_at)
+    WHERE consecutive_failures > 0;
     UPDATE sources
     SET last_new_at = (SELECT max(fetched_at) FROM items WHERE source_id = sources.id);
     -- An evacuation order the report gives or relays, as a record (JSON: issuer, places, lines,

@@ -207,7 +207,7 @@ class SqliteStorage:
             for source in sources:
                 db.execute(
                     """UPDATE sources SET url = ?, configured_url = ?, etag = NULL,
-                           last_modified = NULL, next_check_at = NULL
+                           last_modified = NULL, next_check_at = NULL, gone_at = NULL
                        WHERE name = ? AND coalesce(configured_url, '') != ?""",
                     (source.url, source.url, source.name, source.url),
                 )
@@ -215,7 +215,8 @@ class SqliteStorage:
                     _INSERT_SOURCE
                     + """ ON CONFLICT(name) DO UPDATE SET kind = excluded.kind,
                            language = excluded.language, interval_s = excluded.interval_s,
-                           origin = excluded.origin, enabled = excluded.enabled""",
+                           origin = excluded.origin,
+                           enabled = excluded.enabled AND sources.gone_at IS NULL""",
                     _source_row(source, origin, now),
                 )
             names = [s.name for s in sources]
@@ -273,9 +274,13 @@ class SqliteStorage:
         new_url: str | None = None,
         latency_ms: int | None = None,
         warning: str | None = None,
-    ) -> None:
-        """A successful fetch; `warning` records a problem that lost nothing (or not all)."""
+    ) -> int:
+        """A successful fetch; `warning` records a problem that lost nothing (or not all).
+        Returns the failures in a row it ended."""
         with self._transaction() as db:
+            row = db.execute(
+                "SELECT consecutive_failures FROM sources WHERE id = ?", (source_id,)
+            ).fetchone()
             if warning:
                 db.execute(
                     "UPDATE sources SET last_error = ?, last_error_at = ? WHERE id = ?",
@@ -285,6 +290,7 @@ class SqliteStorage:
                 """UPDATE sources SET last_fetch_at = ?, last_success_at = ?, next_check_at = ?,
                        etag = coalesce(?, etag), last_modified = coalesce(?, last_modified),
                        url = coalesce(?, url), consecutive_failures = 0, failing_since = NULL,
+                       gone_at = NULL,
                        last_latency_ms = coalesce(?, last_latency_ms)
                    WHERE id = ?""",
                 (
@@ -298,6 +304,7 @@ class SqliteStorage:
                     source_id,
                 ),
             )
+        return int(row[0]) if row else 0
 
     def record_failure(
         self,
@@ -307,27 +314,35 @@ class SqliteStorage:
         error: str,
         latency_ms: int | None = None,
         disable: bool = False,
-    ) -> None:
-        """A failed fetch; `disable` when the source is gone for good (HTTP 410)."""
+    ) -> tuple[int, bool]:
+        """A failed fetch; `disable` when the source is gone for good (HTTP 410): it stays
+        disabled until its configured URL changes. Returns the failures in a row, and whether
+        it is newly gone."""
         with self._transaction() as db:
-            db.execute(
-                """UPDATE sources SET last_fetch_at = ?, last_error = ?, last_error_at = ?,
-                       next_check_at = ?, consecutive_failures = consecutive_failures + 1,
-                       failing_since = coalesce(failing_since, ?),
-                       last_latency_ms = coalesce(?, last_latency_ms),
-                       enabled = CASE WHEN ? THEN 0 ELSE enabled END
-                   WHERE id = ?""",
-                (
-                    iso(now),
-                    error,
-                    iso(now),
-                    iso(next_check),
-                    iso(now),
-                    latency_ms,
-                    int(disable),
-                    source_id,
-                ),
-            )
+            found = db.execute(
+                """SELECT gone_at FROM sources WHERE id = ?""", (source_id,)
+            ).fetchone()
+            row = db.execute(
+                """UPDATE sources SET last_fetch_at = :now, last_error = :error,
+                       last_error_at = :now, next_check_at = :next,
+                       consecutive_failures = consecutive_failures + 1,
+                       failing_since = coalesce(failing_since, :now),
+                       last_latency_ms = coalesce(:latency, last_latency_ms),
+                       enabled = CASE WHEN :gone THEN 0 ELSE enabled END,
+                       gone_at = CASE WHEN :gone THEN coalesce(gone_at, :now) ELSE gone_at END
+                   WHERE id = :id
+                   RETURNING consecutive_failures""",
+                {
+                    "now": iso(now),
+                    "error": error,
+                    "next": iso(next_check),
+                    "latency": latency_ms,
+                    "gone": int(disable),
+                    "id": source_id,
+                },
+            ).fetchone()
+        newly_gone = disable and (found is None or found["gone_at"] is None)
+        return (int(row[0]) if row else 0), newly_gone
 
     # items
 
@@ -515,14 +530,23 @@ class SqliteStorage:
     def orders_published(
         self, start: datetime, end: datetime
     ) -> list[tuple[str | None, AssessedItem]]:
-        """The reports published in [start, end) that give an evacuation order, each with its
-        story's id (None when in none), earliest first."""
+        """The reports giving an evacuation order of the stories with one published in
+        [start, end) (all of them, whenever published: an order is issued when its first report
+        was), and those in no story published then; each with its story's id (None when in
+        none), earliest first."""
         rows = self._query(
-            f"""SELECT si.story_id, {_ASSESSED_COLUMNS} FROM assessments a
+            f"""WITH hit AS (
+                   SELECT i.id AS item_id, si.story_id FROM assessments a
+                   JOIN items i ON i.id = a.item_id
+                   LEFT JOIN story_items si ON si.item_id = i.id
+                   WHERE a.evacuation_order IS NOT NULL AND i.published_at >= ?
+                     AND i.published_at < ?)
+               SELECT si.story_id, {_ASSESSED_COLUMNS} FROM assessments a
                JOIN items i ON i.id = a.item_id JOIN sources s ON s.id = i.source_id
                LEFT JOIN story_items si ON si.item_id = i.id
-               WHERE a.evacuation_order IS NOT NULL AND i.published_at >= ?
-                 AND i.published_at < ?
+               WHERE a.evacuation_order IS NOT NULL
+                 AND (si.story_id IN (SELECT story_id FROM hit WHERE story_id IS NOT NULL)
+                      OR i.id IN (SELECT item_id FROM hit WHERE story_id IS NULL))
                ORDER BY i.published_at, i.id""",
             (iso(start), iso(end)),
         )
@@ -888,7 +912,8 @@ class SqliteStorage:
                    VALUES (?, ?, ?, ?, ?, ?)
                    ON CONFLICT(profile, day) DO UPDATE SET due_at = excluded.due_at,
                        built_at = excluded.built_at, early = excluded.early,
-                       incidents = excluded.incidents""",
+                       incidents = excluded.incidents
+                   WHERE review_drafts.closed_at IS NULL""",
                 (
                     profile,
                     day,
@@ -1161,6 +1186,7 @@ def _source(row: sqlite3.Row) -> SourceRecord:
         items=row["items"],
         added_at=parse_iso(row["created_at"]),
         failing_since=parse_iso(row["failing_since"]),
+        gone_at=parse_iso(row["gone_at"]),
         last_new_at=parse_iso(row["last_new_at"]),
     )
 

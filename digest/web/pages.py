@@ -84,14 +84,20 @@ def digest_page(site: Site, links: Links, profile: str, day: str) -> str | None:
     if record is None:
         return None
     draft = site.reader.review_draft(profile, day)
-    if draft is not None:  # as its reviewers left it (once sent, as it was sent)
+    if draft is not None and draft.closed_at is None:  # as its reviewers leave it so far
         reviewed, trail = reviewed_draft(site, draft, record.language, record.window_start)
         early, placed = list(reviewed.early), list(reviewed.incidents)
-    else:  # as the email showed them: the digest's stored order
+    else:  # as the email showed them: the digest's stored order (the reviewers' notes on it)
         ids = site.reader.digest_story_ids(record.id)
         views = story_views(site, ids, record.language, record.window_start)
-        early = [v for v in views if briefing.is_warning(v)]
-        placed, trail = [v for v in views if not briefing.is_warning(v)], []
+        trail = site.reader.review_actions(profile, day) if draft is not None else []
+        notes = [action for action in trail if action.action == "annotate"]
+        shown = review.replay(
+            [v for v in views if briefing.is_warning(v)],
+            [v for v in views if not briefing.is_warning(v)],
+            notes,
+        )
+        early, placed = list(shown.early), list(shown.incidents)
     return site.render(
         "web/digest.html.j2",
         links,
