@@ -63,12 +63,16 @@ def wanted(view: StoryView, profile: ProfileConfig, parents: dict[str, str]) -> 
 
 
 def is_warning(view: StoryView) -> bool:
+    return warns(view.story.categories)
+
+
+def warns(categories: tuple[str, ...]) -> bool:
     """Early warning: a story led by a precursor, or a road closure or evacuation that comes with
     unrest only (a protest that cuts the airport road is first of all a road cut)."""
-    categories = set(view.story.categories)
-    if view.story.categories[0] in PRECURSORS:
+    if categories[0] in PRECURSORS:
         return True
-    return bool({"movement_restriction", "evacuation"} & categories) and categories <= WARNINGS
+    kinds = set(categories)
+    return bool({"movement_restriction", "evacuation"} & kinds) and kinds <= WARNINGS
 
 
 def rank_key(view: StoryView) -> tuple[int, int, int, float]:

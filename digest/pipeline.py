@@ -33,7 +33,7 @@ from digest.sources.http import FetchPolicy, Gone, TransientError, fetch
 from digest.sources.normalise import identity_keys, normalise
 from digest.sources.reliefweb import fetch_reliefweb, parse_reliefweb
 from digest.storage.base import NewSource, SourceRecord, Storage
-from digest.types import MONTH, Digest, Fetched, NotModified, Rendered, StoryView
+from digest.types import MONTH, Digest, Fetched, NotModified, Rendered, StoryView, Trends
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_FAILURE = timedelta(minutes=5)
@@ -258,13 +258,16 @@ def build_digest(
         for story, entries in storage.stories_between(*span)
     ]
     history = storage.stories_first_seen(span[0] - timedelta(days=MONTH), span[1])
-    changes = trends.district_trends(profile, span, history, parents, storage.reading_since())
-    digest = briefing.assemble(profile, span, views, storage.count_items(*span), parents, changes)
-    lasting = timedelta(days=profile.order_days)
-    found = orders.records(storage.orders_published(span[0] - lasting, span[1]))
-    known = orders.standing(
-        (r for r in found if orders.concerns(r, profile, parents)), span, profile.order_days
+    since = storage.reading_since()
+
+    def changes(leaving: set[str]) -> Trends:
+        kept = (story for story in history if story.id not in leaving)
+        return trends.district_trends(span, trends.incidents_of(kept, profile, parents), since)
+
+    digest = briefing.assemble(
+        profile, span, views, storage.count_items(*span), parents, changes(set())
     )
+    known = _orders(storage, profile, span, parents)
     digest = replace(
         digest,
         orders=known.issued,
@@ -276,7 +279,11 @@ def build_digest(
         lapses = source_health.lapses(storage.sources(), config, now)
         digest = replace(digest, lapses=lapses)
     if profile.review:
+        assembled = {view.story.id for view in digest.views}
         digest = _reviewed(storage, profile, day, digest, now)
+        taken_out = assembled - {view.story.id for view in digest.views}
+        if taken_out:  # suppressed or merged: not counted (twice) in what changed
+            digest = replace(digest, trends=changes(taken_out))
     rendered = render.render(digest, env, late=late)
     storage.save_digest(
         profile.name,
@@ -290,6 +297,19 @@ def build_digest(
         profile.language,
     )
     return digest, rendered
+
+
+def _orders(
+    storage: Storage,
+    profile: ProfileConfig,
+    span: tuple[datetime, datetime],
+    parents: dict[str, str],
+) -> orders.Standing:
+    """The evacuation orders of the profile's places issued in the window, in force, expired."""
+    lasting = timedelta(days=profile.order_days)
+    found = orders.records(storage.orders_published(span[0] - lasting, span[1]))
+    wanted = (record for record in found if orders.concerns(record, profile, parents))
+    return orders.standing(wanted, span, profile.order_days)
 
 
 def _reviewed(

@@ -14,61 +14,95 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from digest.briefing import is_warning
+from digest.briefing import warns
 from digest.config import ProfileConfig
-from digest.types import MONTH, WEEK, DistrictTrend, GovernorateTrend, Story, StoryView, Trends
+from digest.types import (
+    MONTH,
+    WEEK,
+    DistrictTrend,
+    GovernorateTrend,
+    Location,
+    Story,
+    Trends,
+)
 
 
 def counts_as_incident(story: Story, profile: ProfileConfig, parents: dict[str, str]) -> bool:
     """The profile would show the story as an incident in a district: severe enough, of its
     categories, placed in its regions, not an early warning."""
     place = story.primary
-    if place is None or not place.admin2_pcode or story.severity < max(profile.min_severity, 1):
+    return (
+        place is not None
+        and story.severity >= max(profile.min_severity, 1)
+        and incident_kind(story.categories, profile)
+        and in_regions(place, profile, parents)
+    )
+
+
+def incident_kind(categories: tuple[str, ...], profile: ProfileConfig) -> bool:
+    """Of the profile's categories (any, without), and not an early warning."""
+    if profile.categories and not set(categories) & set(profile.categories):
         return False
-    if profile.categories and not set(story.categories) & set(profile.categories):
+    return bool(categories) and not warns(categories)
+
+
+def in_regions(place: Location, profile: ProfileConfig, parents: dict[str, str]) -> bool:
+    """In a district, within the profile's regions (anywhere, without)."""
+    if not place.admin2_pcode:
         return False
-    if profile.regions:
-        codes = {place.admin2_pcode, place.admin1_pcode, place.country}
-        if (
-            not codes & set(profile.regions)
-            and parents.get(place.admin2_pcode) not in profile.regions
-        ):
-            return False
-    return not is_warning(StoryView(story, ()))
+    district = place.admin2_pcode
+    codes = {district, place.admin1_pcode, place.country, parents.get(district)}
+    return not profile.regions or bool(codes & set(profile.regions))
+
+
+@dataclass(frozen=True, slots=True)
+class Incidents:
+    """New incidents in a district: `count` of them first seen at `seen` (or in its hour)."""
+
+    seen: datetime
+    place: Location
+    count: int = 1
+
+
+def incidents_of(
+    stories: Iterable[Story], profile: ProfileConfig, parents: dict[str, str]
+) -> list[Incidents]:
+    return [
+        Incidents(story.first_seen, story.primary)
+        for story in stories
+        if story.primary is not None and counts_as_incident(story, profile, parents)
+    ]
 
 
 def district_trends(
-    profile: ProfileConfig,
     span: tuple[datetime, datetime],
-    stories: Iterable[Story],
-    parents: dict[str, str],
+    found: Iterable[Incidents],
     reading_since: datetime | None = None,
 ) -> Trends:
-    """The trend table of a window from the `stories` first seen in it or the MONTH days
-    before; averages over the days read before the window (since `reading_since`, when the
-    first source was added, or the first story) when fewer than MONTH."""
+    """The trend table of a window from the incidents `found` in it or the MONTH days before;
+    averages over the days read before the window (since `reading_since`, when the first
+    source was added, or the first incident) when fewer than MONTH, none before a day."""
     start, end = span
     day = timedelta(days=1)
     days_in_window = max(1.0, (end - start) / day)
-    stories = list(stories)
-    earliest = min([s.first_seen for s in stories] + [reading_since or start, start])
+    found = list(found)
+    earliest = min([i.seen for i in found] + [reading_since or start, start])
     history = min(float(MONTH), (start - earliest) / day)
+    history = history if history >= 1 else 0.0
     today: Counter[str] = Counter()
     week: Counter[str] = Counter()
     month: Counter[str] = Counter()
     places: dict[str, tuple[str, str | None, str]] = {}
-    for story in stories:
-        place = story.primary
-        if place is None or not counts_as_incident(story, profile, parents):
-            continue
+    for incident in found:
+        place, number = incident.place, incident.count
         pcode = place.admin2_pcode or ""
         places[pcode] = (place.admin1 or "", place.admin1_pcode, place.admin2 or pcode)
-        if start <= story.first_seen < end:
-            today[pcode] += 1
-        elif start - timedelta(days=MONTH) <= story.first_seen < start:
-            month[pcode] += 1
-            if story.first_seen >= start - timedelta(days=WEEK):
-                week[pcode] += 1
+        if start <= incident.seen < end:
+            today[pcode] += number
+        elif start - timedelta(days=MONTH) <= incident.seen < start:
+            month[pcode] += number
+            if incident.seen >= start - timedelta(days=WEEK):
+                week[pcode] += number
     rows = [
         DistrictTrend(
             governorate=places[pcode][0],
@@ -112,35 +146,33 @@ class DistrictSeries:
 
 
 def district_series(
-    profile: ProfileConfig,
-    stories: Iterable[Story],
+    found: Iterable[Incidents],
     first: date,
     last: date,
     zone: str,
-    parents: dict[str, str],
     reading_since: datetime | None = None,
 ) -> tuple[DistrictSeries, ...]:
     """The series of every district with an incident in [first, last], busiest first, from
-    the `stories` first seen from MONTH days before `first`."""
+    the incidents `found` from MONTH days before `first`."""
     tz = ZoneInfo(zone)
     lead = first - timedelta(days=MONTH)
-    stories = list(stories)
-    earliest = min([s.first_seen for s in stories] + [reading_since or _midnight(first, tz)])
+    found = list(found)
+    earliest = min([i.seen for i in found] + [reading_since or _midnight(first, tz)])
     read_from = max(lead, earliest.astimezone(tz).date())
     days = [lead + timedelta(days=n) for n in range((last - lead).days + 1)]
     position = {day: n for n, day in enumerate(days)}
     counts: dict[str, list[int]] = {}
     names: dict[str, tuple[str, str]] = {}
-    for story in stories:
-        place = story.primary
-        day = story.first_seen.astimezone(tz).date()
-        if place is None or day not in position or not counts_as_incident(story, profile, parents):
+    for incident in found:
+        place = incident.place
+        day = incident.seen.astimezone(tz).date()
+        if day not in position:
             continue
         pcode = place.admin2_pcode or ""
-        counts.setdefault(pcode, [0] * len(days))[position[day]] += 1
+        counts.setdefault(pcode, [0] * len(days))[position[day]] += incident.count
         names[pcode] = (place.admin2 or pcode, place.admin1 or "")
     shown = range(MONTH, len(days))
-    found = [
+    series = [
         DistrictSeries(
             pcode,
             *names[pcode],
@@ -152,7 +184,7 @@ def district_series(
         for pcode, values in counts.items()
         if any(values[n] for n in shown)
     ]
-    return tuple(sorted(found, key=lambda s: (-s.total, s.district)))
+    return tuple(sorted(series, key=lambda s: (-s.total, s.district)))
 
 
 def _trailing(

@@ -17,7 +17,7 @@ from digest.briefing import assemble, window
 from digest.config import ProfileConfig
 from digest.demo import run_demo
 from digest.sources.normalise import content_hash
-from digest.trends import district_trends
+from digest.trends import district_trends, incidents_of
 from digest.types import (
     AssessedItem,
     Assessment,
@@ -178,7 +178,9 @@ def test_the_top_line_compares_the_busiest_district_with_its_week(
         for number, view in enumerate(views_in("LB63", before))
     ]
     stories = [v.story for v in today] + earlier
-    changes = district_trends(profile, span, stories, {}, span[0] - timedelta(days=60))
+    changes = district_trends(
+        span, incidents_of(stories, profile, {}), span[0] - timedelta(days=60)
+    )
     digest = assemble(profile, span, today, 10, None, changes)
     assert render.summary_line(digest).startswith(expected)
 

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
-from digest import intake, outbox, pipeline, review
+from digest import intake, outbox, pipeline, render, review
 from digest.config import DigestConfig, ProfileConfig, SignalsConfig, SmtpConfig, WebConfig
 from digest.errors import ConfigError
 from digest.render import environment
@@ -31,7 +31,16 @@ from digest.signals.classify import Classifier
 from digest.signals.gazetteer import Gazetteer
 from digest.storage.base import ReviewAction
 from digest.storage.sqlite import SqliteStorage
-from digest.types import AssessedItem, Assessment, Item, Location, Story, StoryMember, StoryView
+from digest.types import (
+    AssessedItem,
+    Assessment,
+    Digest,
+    Item,
+    Location,
+    Story,
+    StoryMember,
+    StoryView,
+)
 from digest.web import desk
 from digest.web.app import access_of
 from digest.web.security import Access
@@ -305,6 +314,10 @@ def test_the_desk_needs_a_reviewer(reviewable: Reviewable) -> None:
         )
         index = client.get("/")  # the archive stays open to readers
         assert index.status_code == 200 and f'href="{DESK}"' in index.text
+        # the draft is not published before it goes
+        assert f'href="/digests/{PROFILE}/{DAY}"' not in index.text
+        assert f"/digests/{PROFILE}/{DAY}" not in client.get("/digests.atom").text
+        assert client.get("/api/digests").json()["digests"] == []
     with served(reviewable.path, reviewers=None) as client:
         assert client.get(DESK, auth=("rana", "desk pass")).status_code == 403
         assert client.post(DESK, auth=("rana", "desk pass")).status_code == 403
@@ -355,7 +368,9 @@ def test_no_change_is_taken_once_the_digest_is_queued(reviewable: Reviewable) ->
             data={"token": token, "story": story, "action": "suppress"},
         )
         assert late.status_code == 409 and "sent at 06:30; no more changes" in late.text
-        assert f'href="{DESK}"' not in client.get("/").text  # no longer waiting
+        index = client.get("/").text
+        assert f'href="{DESK}"' not in index  # no longer waiting, and published
+        assert f'href="/digests/{PROFILE}/{DAY}"' in index
     storage = SqliteStorage(reviewable.path)
     assert storage.review_actions(PROFILE, DAY) == []
     storage.close()
@@ -543,3 +558,31 @@ def test_reviewers_and_review_settings_are_checked(monkeypatch: pytest.MonkeyPat
     assert (
         access.open and access.reviewer("Basic " + base64.b64encode(b"rana:pw").decode()) == "rana"
     )
+
+
+def test_stories_taken_out_by_the_reviewers_are_not_counted_in_what_changed(
+    reviewable: Reviewable,
+) -> None:
+    storage = SqliteStorage(reviewable.path)
+    draft = storage.review_draft(PROFILE, DAY)
+    assert draft is not None and draft.incidents
+
+    def built() -> Digest:
+        digest, _ = pipeline.build_digest(
+            storage, reviewable.profile, SEND.date(), environment(), reviewable.parents, SEND
+        )
+        return digest
+
+    def counted(digest: Digest) -> int:
+        return sum(district.today for district in digest.trends.districts)
+
+    before = counted(built())
+    assert before == len(draft.incidents)  # each story shown is one new incident
+    for story in draft.incidents:
+        storage.add_review_action(
+            PROFILE, DAY, ReviewAction(story, "suppress", None, None, "rana", NOW)
+        )
+    after = built()
+    assert counted(after) == 0 and after.story_count == 0
+    assert "Quiet day" in render.summary_line(after)
+    storage.close()

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import random
 import re
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from digest import render
 from digest.briefing import assemble, window
 from digest.config import ProfileConfig
-from digest.trends import counts_as_incident, district_trends
+from digest.signals.gazetteer import Gazetteer
+from digest.storage.sqlite import SqliteStorage
+from digest.trends import counts_as_incident, district_series, district_trends, incidents_of
 from digest.types import Location, Story, StoryMember, StoryView
+from digest.web import pages
+from digest.web.site import Site
 from tests.test_render import check_golden
 
 PROFILE = ProfileConfig(name="office", min_severity=2)
@@ -69,7 +77,7 @@ def stories() -> list[Story]:
 
 
 def test_each_district_gets_its_count_and_averages_and_what_changed() -> None:
-    trends = district_trends(PROFILE, SPAN, stories(), {}, LONG_AGO)
+    trends = district_trends(SPAN, incidents_of(stories(), PROFILE, {}), LONG_AGO)
     rows = {
         d.pcode: (d.today, round(d.week or 0, 2), round(d.month or 0, 2), d.change)
         for d in trends.districts
@@ -86,11 +94,11 @@ def test_each_district_gets_its_count_and_averages_and_what_changed() -> None:
 
 def test_with_only_a_few_days_read_averages_are_over_those_days_and_nothing_is_called_new() -> None:
     recent = [s for s in stories() if s.first_seen >= START - timedelta(days=4)]
-    trends = district_trends(PROFILE, SPAN, recent, {}, START - timedelta(days=4))
+    trends = district_trends(SPAN, incidents_of(recent, PROFILE, {}), START - timedelta(days=4))
     rows = {d.pcode: (round(d.week or 0, 2), d.change) for d in trends.districts}
     assert rows["LB63"] == (1.0, "up")  # 4 in the 4 days read, not 4 in 7
     assert rows["LB41"] == (0.0, "")  # no story in 4 days proves little
-    nothing_read = district_trends(PROFILE, SPAN, many("LB63", 2, -0.5), {}, START)
+    nothing_read = district_trends(SPAN, incidents_of(many("LB63", 2, -0.5), PROFILE, {}), START)
     (tyre,) = nothing_read.districts
     assert (tyre.week, tyre.month, tyre.change) == (None, None, "")
 
@@ -99,7 +107,7 @@ def test_a_window_of_three_days_compares_its_daily_rate() -> None:
     profile = PROFILE
     span = (START - timedelta(days=2), SPAN[1])
     history = [*many("LB63", 3, -0.5), *[story("LB63", 2 + day + 0.5) for day in range(7)]]
-    (tyre,) = district_trends(profile, span, history, {}, LONG_AGO).districts
+    (tyre,) = district_trends(span, incidents_of(history, profile, {}), LONG_AGO).districts
     assert (tyre.today, tyre.week, tyre.days) == (3, 1.0, 3.0)
     assert tyre.change == ""  # 3 in 3 days is one a day, as before
 
@@ -126,7 +134,7 @@ def test_an_early_warning_is_not_an_incident() -> None:
 
 def test_the_top_line_names_the_busiest_district_and_those_newly_affected_and_quiet() -> None:
     every = stories()
-    trends = district_trends(PROFILE, SPAN, every, {}, LONG_AGO)
+    trends = district_trends(SPAN, incidents_of(every, PROFILE, {}), LONG_AGO)
     today = [StoryView(s, ()) for s in every if s.first_seen >= START and s.severity >= 2]
     digest = assemble(PROFILE, SPAN, today, 40, None, trends)
     assert render.summary_line(digest) == (
@@ -138,7 +146,7 @@ def test_the_top_line_names_the_busiest_district_and_those_newly_affected_and_qu
 @pytest.mark.parametrize("language", ["en", "fr", "ar"])
 def test_the_trend_table_matches_its_golden_files(language: str) -> None:
     profile = PROFILE.model_copy(update={"language": language})
-    trends = district_trends(profile, SPAN, stories(), {}, LONG_AGO)
+    trends = district_trends(SPAN, incidents_of(stories(), profile, {}), LONG_AGO)
     digest = assemble(profile, SPAN, [], 40, None, trends)
     rendered = render.render(digest, render.environment())
     text = rendered.text
@@ -149,3 +157,34 @@ def test_the_trend_table_matches_its_golden_files(language: str) -> None:
     table = re.search(r'<td class="trends.*?</table>', rendered.html, re.S)
     assert table is not None
     check_golden(f"trend-table-{language}.html", table.group(0) + "\n")
+
+
+def test_the_archive_counts_in_sql_what_the_digest_counts_in_python_across_a_dst_change(
+    tmp_path: Path,
+) -> None:
+    """Stories around Beirut's spring change (29 Mar 2026, UTC+2 to UTC+3), counted by the
+    database per local day, give the same series as the digest's own counting."""
+    storage = SqliteStorage(tmp_path / "d.sqlite3")
+    rng = random.Random(3)
+    kinds = [("airstrike",), ("shelling", "airstrike"), ("escalation",), ("protest",)]
+    made = []
+    for number in range(400):
+        seen = datetime(2026, 3, 20, tzinfo=UTC) + timedelta(minutes=rng.randrange(18 * 24 * 60))
+        base = story(rng.choice(list(DISTRICTS)), 0, rng.randint(1, 4), rng.choice(kinds), number)
+        made.append(replace(base, id=f"s{number}", members=(), first_seen=seen, last_updated=seen))
+    storage.save_stories(made, {}, datetime(2026, 4, 6, tzinfo=UTC))
+    storage.close()
+    gazetteer = Gazetteer.load()
+    site = Site(tmp_path / "d.sqlite3", render.environment(), gazetteer, "Asia/Beirut")
+    first, last = date(2026, 3, 25), date(2026, 4, 5)
+    zone = ZoneInfo("Asia/Beirut")
+    start = datetime.combine(first - timedelta(days=28), time(), zone)
+    end = datetime.combine(last + timedelta(days=1), time(), zone)
+    for profile in (PROFILE, ProfileConfig(name="p", regions=["LB4"], min_severity=1)):
+        in_sql = pages.incidents(site, profile, start, end)
+        in_python = incidents_of(site.reader.stories_first_seen(start, end), profile, site.parents)
+        assert sum(i.count for i in in_sql) == len(in_python) > 0
+        by_sql = district_series(in_sql, first, last, "Asia/Beirut", LONG_AGO)
+        by_python = district_series(in_python, first, last, "Asia/Beirut", LONG_AGO)
+        assert by_sql == by_python
+    site.close()

@@ -203,7 +203,9 @@ class Service:
         """Assemble a reviewed profile's next digest once, ahead of its send time, for the
         reviewers' desk (at the send time it is built again, with their actions)."""
         day = pipeline.draft_day(profile, now)
-        if day is None or self.storage.review_draft(profile.name, day.isoformat()):
+        if day is None or not profile.recipients:  # a digest nobody gets needs no review
+            return
+        if self.storage.review_draft(profile.name, day.isoformat()):
             return
         pipeline.build_digest(
             self.storage,
@@ -269,6 +271,8 @@ class Service:
         if (profile.name, day.isoformat()) in self._skipped:
             return
         self._skipped.add((profile.name, day.isoformat()))
+        if profile.review:  # its draft waits for no one
+            self.storage.close_review(profile.name, day.isoformat(), due, self.clock.now())
         log(
             self.logger,
             logging.WARNING,

@@ -3,10 +3,13 @@ digest, incident counts per governorate."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from digest.storage.search import MAX_OFFSET, SearchFilters, match_expression
 from digest.storage.sqlite import (
@@ -212,6 +215,33 @@ class ArchiveReader(SqliteStorage):
         )
         return [(date.fromisoformat(row[0]), row[1], row[2]) for row in rows]
 
+    def story_kinds(self, start: datetime, end: datetime) -> list[str]:
+        """The distinct category lists (as stored, JSON) of the stories first seen in
+        [start, end)."""
+        rows = self._query(
+            "SELECT DISTINCT categories FROM stories WHERE first_seen >= ? AND first_seen < ?",
+            (iso(start), iso(end)),
+        )
+        return [row[0] for row in rows]
+
+    def incidents_by_day(
+        self, start: datetime, end: datetime, zone: str, min_severity: int, kinds: list[str]
+    ) -> list[tuple[date, str | None, str, int]]:
+        """Stories first seen in [start, end) in a district, at least this severe, of these
+        category lists (`story_kinds`), counted per day in `zone` and district: (day,
+        governorate and district P-codes, count). Counted in SQL: a year of a busy archive is
+        a few thousand rows, not every story."""
+        rows = self._query(
+            f"""SELECT date(first_seen, {_local_shift(start, end, zone)}), admin1_pcode,
+                      admin2_pcode, count(*)
+               FROM stories WHERE first_seen >= ? AND first_seen < ? AND severity >= ?
+                 AND admin2_pcode IS NOT NULL
+                 AND categories IN (SELECT value FROM json_each(?))
+               GROUP BY 1, 2, 3""",
+            (iso(start), iso(end), min_severity, json.dumps(kinds)),
+        )
+        return [(date.fromisoformat(row[0]), row[1], row[2], row[3]) for row in rows]
+
     def latest_story_day(self) -> date | None:
         rows = self._query("SELECT max(first_seen) FROM stories")
         return date.fromisoformat(rows[0][0][:10]) if rows[0][0] else None
@@ -221,3 +251,26 @@ class ArchiveReader(SqliteStorage):
 
     def source_names(self) -> list[str]:
         return [row[0] for row in self._query("SELECT name FROM sources ORDER BY name")]
+
+
+def _local_shift(start: datetime, end: datetime, zone: str) -> str:
+    """An SQL expression: the SQLite modifier ('+120 minutes') that turns a stored UTC time in
+    [start, end) into local time in `zone`, with each change of its UTC offset (daylight
+    saving) in the period. Offsets change on the hour in every zone digest serves."""
+    tz = ZoneInfo(zone)
+    moment = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    changes: list[tuple[datetime, int]] = []
+    while moment < end:
+        offset = moment.astimezone(tz).utcoffset()
+        minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+        if not changes or changes[-1][1] != minutes:
+            changes.append((moment, minutes))
+        moment += timedelta(hours=1)
+    if not changes:
+        return "'+0 minutes'"
+    cases = " ".join(
+        f"WHEN first_seen < '{iso(at)}' THEN '{before:+d} minutes'"
+        for (_, before), (at, _) in pairwise(changes)
+    )
+    last = f"'{changes[-1][1]:+d} minutes'"
+    return f"CASE {cases} ELSE {last} END" if cases else last

@@ -875,7 +875,13 @@ class SqliteStorage:
         )
 
     def digests(self) -> list[DigestRecord]:
-        rows = self._query("SELECT * FROM digests ORDER BY day DESC, profile")
+        """Every digest but drafts still under review (published once they go)."""
+        rows = self._query(
+            """SELECT * FROM digests g WHERE NOT EXISTS (
+                   SELECT 1 FROM review_drafts r
+                   WHERE r.profile = g.profile AND r.day = g.day AND r.closed_at IS NULL)
+               ORDER BY day DESC, profile"""
+        )
         return [_digest(row) for row in rows]
 
     def digest(self, profile: str, day: str) -> DigestRecord | None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from starlette.applications import Starlette
@@ -57,8 +58,10 @@ def filters_of(request: Request) -> SearchFilters:
         raise BadRequest(problems) from None
 
 
-def period_of(request: Request, default_days: int = pages.OVERVIEW_DAYS) -> tuple[date, int]:
-    """The last day (default: today, UTC) and the number of days a chart covers."""
+def period_of(
+    request: Request, zone: str, default_days: int = pages.OVERVIEW_DAYS
+) -> tuple[date, int]:
+    """The last day (default: today in `zone`) and the number of days a page covers."""
     params = request.query_params
     try:
         last = date.fromisoformat(params["until"]) if params.get("until") else None
@@ -69,7 +72,7 @@ def period_of(request: Request, default_days: int = pages.OVERVIEW_DAYS) -> tupl
         raise BadRequest("days: from 1 to 366")
     if last is not None and not FIRST_DAY <= last <= LAST_DAY:
         raise BadRequest(f"until: a date from {FIRST_DAY} to {LAST_DAY}")
-    return last or datetime.now(UTC).date(), days
+    return last or datetime.now(ZoneInfo(zone)).date(), days
 
 
 def limit_of(request: Request, default: int, most: int) -> int:
@@ -131,7 +134,7 @@ def create_app(site: Site, access: Access | None = None) -> Guard:
         return HTMLResponse(pages.search_page(site, links, results, view))
 
     def overview(request: Request) -> Response:
-        return HTMLResponse(pages.overview_page(site, links, *period_of(request)))
+        return HTMLResponse(pages.overview_page(site, links, *period_of(request, "UTC")))
 
     def region_of(request: Request) -> str | None:
         region = request.query_params.get("region") or None
@@ -140,11 +143,11 @@ def create_app(site: Site, access: Access | None = None) -> Guard:
         return region
 
     def evacuation_orders(request: Request) -> Response:
-        last, days = period_of(request, pages.ORDER_DAYS)
+        last, days = period_of(request, site.timezone, pages.ORDER_DAYS)
         return HTMLResponse(pages.orders_page(site, links, last, days, region_of(request)))
 
     def district_trends(request: Request) -> Response:
-        last, days = period_of(request, pages.TREND_DAYS)
+        last, days = period_of(request, site.timezone, pages.TREND_DAYS)
         params = request.query_params
         region = region_of(request)
         severity = params.get("severity") or "1"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -16,7 +17,7 @@ from digest.storage.base import DigestRecord, ReviewAction, ReviewDraft
 from digest.storage.reader import Found
 from digest.storage.search import QueryError, SearchFilters, query_words
 from digest.text import fold, word_end
-from digest.types import MONTH, StoryView
+from digest.types import MONTH, Location, StoryView
 from digest.web import chart
 from digest.web.site import Links, Site
 
@@ -233,6 +234,28 @@ def overview_page(site: Site, links: Links, last: date, days: int = OVERVIEW_DAY
 TREND_DAYS = 28
 
 
+def incidents(
+    site: Site, profile: ProfileConfig, start: datetime, end: datetime
+) -> list[trends.Incidents]:
+    """The incidents first seen in [start, end) as the profile counts them, per day (in the
+    archive's zone) and district, counted by the database."""
+    kinds = [
+        kind
+        for kind in site.reader.story_kinds(start, end)
+        if trends.incident_kind(tuple(json.loads(kind)), profile)
+    ]
+    found = []
+    zone, severe = ZoneInfo(site.timezone), max(profile.min_severity, 1)
+    counted = site.reader.incidents_by_day(start, end, site.timezone, severe, kinds)
+    for day, admin1, admin2, count in counted:
+        name = site.region_names.get(admin2, admin2)
+        governorate = site.region_names.get(admin1 or "")
+        place = Location(name, None, "LB", governorate, admin1, name, admin2, None, None, "admin2")
+        if trends.in_regions(place, profile, site.parents):
+            found.append(trends.Incidents(datetime.combine(day, time(), zone), place, count))
+    return found
+
+
 def trends_page(
     site: Site, links: Links, last: date, days: int, region: str | None, min_severity: int
 ) -> str:
@@ -246,13 +269,10 @@ def trends_page(
     first = last - timedelta(days=days - 1)
     start = datetime.combine(first - timedelta(days=MONTH), time(), zone)
     end = datetime.combine(last + timedelta(days=1), time(), zone)
-    stories = site.reader.stories_first_seen(start, end)
+    found = incidents(site, profile, start, end)
     since = site.reader.reading_since()
-    series = trends.district_series(
-        profile, stories, first, last, site.timezone, site.parents, since
-    )
-    today = (datetime.combine(last, time(), zone), end)
-    table = trends.district_trends(profile, today, stories, site.parents, since)
+    series = trends.district_series(found, first, last, site.timezone, since)
+    table = trends.district_trends((datetime.combine(last, time(), zone), end), found, since)
     return site.render(
         "web/trends.html.j2",
         links,
