@@ -233,3 +233,17 @@ def test_evidence_points_into_the_analysed_text(classifier: Classifier) -> None:
     assert places == [("geonames:279727", "الخيام"), ("geonames:272849", "كفركلا")]
     wording = [e.text for e in order.evidence if e.kind == "category"]
     assert "إخلاء منازلكم" in wording
+
+
+def test_a_locality_without_a_district_takes_the_one_named_beside_it(
+    classifier: Classifier,
+) -> None:
+    order = _order(
+        classifier,
+        "Israeli army orders residents of Hammara in Rachaya district to evacuate",
+        "The Israeli military told residents of Hammara, in the Rachaya district, to leave "
+        "immediately and keep at least 500 metres away.",
+    )
+    assert order is not None
+    hammara = next(place for place in order.places if place.name == "Hammara")
+    assert hammara.admin2_pcode == "LB23" and order.districts == ("LB23",)

@@ -33,7 +33,15 @@ from digest.signals.classify import MAX_CHARS
 from digest.signals.gazetteer import Gazetteer, Mention, Place, resolve
 from digest.signals.matcher import Match, MultiMatcher, longest_first, overlaps
 from digest.text import Folded, fold, fold_plain
-from digest.types import Assessment, EvacuationOrder, Evidence, EvidenceKind, Item, OrderLine
+from digest.types import (
+    Assessment,
+    EvacuationOrder,
+    Evidence,
+    EvidenceKind,
+    Item,
+    Location,
+    OrderLine,
+)
 
 LEXICON = package_data("signals", "lexicons", "evacuation.toml")
 SCOPE = frozenset({"LB"})
@@ -148,7 +156,7 @@ def extract_order(
         item_id=item.id,
         issuer=_issuer(reading, orders),
         issued=item.published,
-        places=tuple(dict.fromkeys(place.location() for _, place in places)),
+        places=tuple(dict.fromkeys(_located(place, assessment) for _, place in places)),
         lines=lines,
         radius_m=radius,
         evidence=tuple(sorted(evidence, key=lambda e: (e.start, e.kind))),
@@ -286,13 +294,26 @@ def _places(
         and not _within(mention.start, asides)
         and not any(s <= mention.start and mention.end <= e for s, e in rivers)
     ]
+    districts = {
+        _located(place, assessment).admin2_pcode for _, place in kept if place.level == "locality"
+    }
     localities = [place for _, place in kept if place.level == "locality"]
     return [
         (mention, place)
         for mention, place in kept
         if not (place.level == "admin1" and localities)
-        and not (place.level == "admin2" and any(p.admin2_pcode == place.id for p in localities))
+        and not (place.level == "admin2" and place.id in districts)
     ]
+
+
+def _located(place: Place, assessment: Assessment) -> Location:
+    """The place as the classifier located it: a locality the gazetteer gives no district takes
+    the one the text names beside it ("Hammara, in the Rachaya district")."""
+    location = place.location()
+    for found in assessment.locations:
+        if (found.name, found.lat, found.lon) == (location.name, location.lat, location.lon):
+            return found
+    return location
 
 
 def _lines(reading: _Reading, region: list[tuple[int, int]]) -> tuple[OrderLine, ...]:
