@@ -180,7 +180,11 @@ def stored(path: Path, classifier: Classifier) -> SqliteStorage:
 def test_the_archive_lists_orders_by_region_and_shows_a_storys_order(
     tmp_path: Path, classifier: Classifier
 ) -> None:
-    stored(tmp_path / "d.sqlite3", classifier).close()
+    storage = stored(tmp_path / "d.sqlite3", classifier)
+    parents = pipeline.region_parents(classifier.gazetteer)
+    office = ProfileConfig(name="office")
+    pipeline.build_digest(storage, office, date(2026, 3, 24), render.environment(), parents, SENT)
+    storage.close()
     site = Site(tmp_path / "d.sqlite3", render.environment(), classifier.gazetteer, "Asia/Beirut")
     with TestClient(create_app(site)) as client:
         page = client.get("/orders?until=2026-03-24&days=2")
@@ -194,6 +198,8 @@ def test_the_archive_lists_orders_by_region_and_shows_a_storys_order(
         elsewhere = client.get("/orders?until=2026-03-24&days=2&region=LB6").text
         assert 'class="order text"' not in elsewhere and "No evacuation order" in elsewhere
         assert client.get("/orders?region=XX").status_code == 400
+        digest = client.get("/digests/office/2026-03-24").text
+        assert "<h2>Evacuation orders</h2>" in digest and "Kfar Roummane, Harouf" in digest
     site.close()
 
 

@@ -107,6 +107,13 @@ def digest_page(site: Site, links: Links, profile: str, day: str) -> str | None:
         governorates=briefing.group_as_listed(placed),
         draft=draft,
         trail=trail,
+        orders=[
+            found
+            for found in orders.records(
+                site.reader.orders_published(record.window_start, record.window_end)
+            )
+            if record.window_start <= found.issued < record.window_end
+        ],
         headlines=headlines_of(site, trail, record.language),
     )
 
