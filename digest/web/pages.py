@@ -239,6 +239,7 @@ def overview_page(site: Site, links: Links, last: date, days: int = OVERVIEW_DAY
 
 
 TREND_DAYS = 28
+DAY = timedelta(days=1)
 
 
 def incidents(
@@ -279,11 +280,15 @@ def trends_page(
     found = incidents(site, profile, start, end)
     since = site.reader.reading_since()
     series = trends.district_series(found, first, last, site.timezone, since)
-    table = trends.district_trends((datetime.combine(last, time(), zone), end), found, since)
+    now = datetime.now(zone)
+    # a day not over yet is compared as its last 24 hours, as a digest would be
+    span = (datetime.combine(last, time(), zone), end) if end <= now else (now - DAY, now)
+    table = trends.district_trends(span, found, since)
     return site.render(
         "web/trends.html.j2",
         links,
         table=table,
+        rolling=end > now,
         charts=[(one, chart.district_svg(one)) for one in series],
         first=first,
         last=last,
