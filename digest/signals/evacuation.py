@@ -84,6 +84,9 @@ def _lexicon() -> _Lexicon:
     kinds["direction"] = _meanings(table["lines"]["directions"])
     kinds["feature"] = _meanings(table["lines"]["features"])
     kinds["radius"] = tuple((cue, "radius") for cue in table["radius"]["cues"])
+    kinds["locator"] = tuple(
+        (word, side) for side in ("before", "after") for word in table["locators"][side]
+    )
     units = {fold_plain(unit): int(size) for unit, size in table["radius"]["units"].items()}
     numbers = {fold_plain(word): int(value) for word, value in table["radius"]["numbers"].items()}
     amount = "|".join([_GROUPED, r"\d+(?:[.,]\d+)?", *map(re.escape, numbers)])
@@ -294,16 +297,41 @@ def _places(
         and not _within(mention.start, asides)
         and not any(s <= mention.start and mention.end <= e for s, e in rivers)
     ]
-    districts = {
-        _located(place, assessment).admin2_pcode for _, place in kept if place.level == "locality"
-    }
-    localities = [place for _, place in kept if place.level == "locality"]
+    locators = {id(mention) for mention, _ in kept if _locates(reading, mention)}
+    localities = [
+        (mention, place)
+        for mention, place in kept
+        if place.level == "locality" and id(mention) not in locators
+    ]
+    districts = {_located(place, assessment).admin2_pcode for _, place in localities}
+
+    def district(mention: Mention, place: Place) -> str | None:
+        """The district a mention names as such: a district, or a town read as its district
+        ("the Rachaya district")."""
+        if place.level == "admin2":
+            return place.id
+        return _located(place, assessment).admin2_pcode if id(mention) in locators else None
+
     return [
         (mention, place)
         for mention, place in kept
         if not (place.level == "admin1" and localities)
-        and not (place.level == "admin2" and place.id in districts)
+        and district(mention, place) not in districts
     ]
+
+
+def _locates(reading: _Reading, mention: Mention) -> bool:
+    """The mention is named as a district: "district of" or "قضاء" just before it, "district"
+    just after."""
+    text = reading.folded.text
+    for word in reading.found["locator"]:
+        side = word.payloads[0]
+        gap = text[word.end : mention.start] if side == "before" else text[mention.end : word.start]
+        if (word.end <= mention.start if side == "before" else mention.end <= word.start) and (
+            not gap.strip() or gap.strip() in ("the", "of")
+        ):
+            return True
+    return False
 
 
 def _located(place: Place, assessment: Assessment) -> Location:
