@@ -70,7 +70,7 @@ def families(entry: AssessedItem) -> frozenset[str]:
     return frozenset(FAMILIES[c] for c in entry.assessment.categories[:2])
 
 
-def item_terms(entry: AssessedItem) -> Counter[str]:
+def item_terms(entry: AssessedItem) -> dict[str, int]:
     return terms(entry.item.title, entry.item.text)
 
 
@@ -142,11 +142,16 @@ class _Open:
         self.reports.append(report)
         self.words += len(report.vector)
         self.risk = self.risk or report.risk
-        self.districts |= report.districts
-        self.governorates |= report.governorates
-        self.first = min(self.first, report.moment)
-        self.last = max(self.last, report.moment)
-        self.open_until = self.last + STORY_SECONDS
+        if report.districts:
+            self.districts |= report.districts
+        if report.governorates:
+            self.governorates |= report.governorates
+        moment = report.moment
+        if moment < self.first:
+            self.first = moment
+        if moment > self.last:
+            self.last = moment
+            self.open_until = moment + STORY_SECONDS
         return new
 
     def elsewhere(self, districts: Set[str], governorates: Set[str]) -> bool:

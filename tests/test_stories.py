@@ -4,6 +4,7 @@ apart, merges, rising tolls, storage of merges, and `digest stories`."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,10 +18,12 @@ from digest.config import DigestConfig
 from digest.jsonl import cluster_lines
 from digest.scoring import Scores, bcubed
 from digest.signals.classify import Classifier, Text
+from digest.similarity import _words
 from digest.sources.normalise import content_hash
 from digest.storage.base import NewSource
 from digest.storage.sqlite import SqliteStorage
 from digest.stories import Clusterer, Vocabulary
+from digest.text import fold_plain
 from digest.types import (
     AssessedItem,
     Assessment,
@@ -266,6 +269,17 @@ def test_a_story_in_the_window_is_not_crowded_out_by_older_look_alikes() -> None
         clusterer.add(entry)
     # s1 and s2 are closer in words but more than 24 hours older: s3 is the one in time
     assert clusterer.story_of("x")[0] == "s3"
+
+
+def test_the_words_of_a_text_are_the_runs_of_letters_of_its_folded_form() -> None:
+    # digest.similarity reads words with one translation table instead of folding the text
+    tricky = "Aïtaroun… ½ x² ﻻ الْحَرْب e\u0301te\u200d ‘quoted’ — ﬁnal Straße İstanbul"
+    lines = [tricky, "".join(map(chr, range(128)))]
+    for name in ("uci_2014-04-22.jsonl", "ecbplus_look_alikes.jsonl"):
+        for row in (FIXTURES / name).read_text(encoding="utf-8").splitlines():
+            lines += [json.loads(row)["title"], json.loads(row)["text"]]
+    for text in lines:
+        assert _words(text) == re.findall(r"[^\W\d_]+", fold_plain(text)), text
 
 
 def test_a_new_story_never_takes_a_stored_storys_id(classifier: Classifier) -> None:
