@@ -143,6 +143,7 @@ def test_orders_and_places_over_each_fixture_file(classifier: Classifier, name: 
         ("Avertissement aux habitants de Chiyah", "Éloignez-vous d'au moins 1 500 mètres.", 1500),
         ("Israeli army orders residents of Chiyah to evacuate", "Stay 1,000 km away.", 1000),
         ("Israeli army orders residents of Chiyah to evacuate", "Stay at least 0 m away.", None),
+        ("إنذار عاجل إلى سكان الغبيري", "عليكم الابتعاد مسافة لا تقل عن ١٫٥ كم.", 1500),
     ],
 )
 def test_radius_in_three_languages(

@@ -22,8 +22,9 @@ from digest.sources.normalise import content_hash
 from digest.storage.base import NewSource
 from digest.storage.sqlite import SqliteStorage
 from digest.types import AssessedItem, Item, OrderRecord
+from digest.web import pages
 from digest.web.app import create_app
-from digest.web.site import Site
+from digest.web.site import Links, Site
 
 SENT = datetime(2026, 3, 24, 4, 30, tzinfo=UTC)  # 06:30 in Beirut, the profile's send time
 WARNING = (
@@ -253,3 +254,20 @@ def test_an_order_is_issued_when_its_first_report_was_whatever_the_range_asked(
     (record,) = orders.records(found)
     assert len(record.reports) == 4 and record.issued == ISSUED  # not the relay's time
     storage.close()
+
+
+def test_the_orders_page_lists_only_orders_issued_in_its_period(
+    tmp_path: Path, classifier: Classifier
+) -> None:
+    storage = stored(tmp_path / "d.sqlite3", classifier)
+    relay = item(10, "Wire", RELAY, ISSUED + timedelta(hours=20))
+    storage.store_items(storage.source("Wire").id, [relay])
+    assess(storage, classifier, storage.unassessed_items(), SENT + timedelta(days=1))
+    cluster_pending(storage, SENT + timedelta(days=1))
+    storage.close()
+    site = Site(tmp_path / "d.sqlite3", render.environment(), classifier.gazetteer, "Asia/Beirut")
+    issued_day = pages.orders_page(site, Links(), date(2026, 3, 23), 1, None)
+    relayed_day = pages.orders_page(site, Links(), date(2026, 3, 24), 1, None)
+    site.close()
+    assert 'class="order text"' in issued_day  # issued 23 Mar 20:30, Beirut
+    assert 'class="order text"' not in relayed_day  # a relay the next day is no new order

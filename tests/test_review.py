@@ -586,3 +586,15 @@ def test_stories_taken_out_by_the_reviewers_are_not_counted_in_what_changed(
     assert counted(after) == 0 and after.story_count == 0
     assert "Quiet day" in render.summary_line(after)
     storage.close()
+
+
+def test_a_review_no_send_will_close_is_closed_and_its_digest_published(
+    reviewable: Reviewable,
+) -> None:
+    storage = SqliteStorage(reviewable.path)
+    config = DigestConfig(profiles=[reviewable.profile.model_copy(update={"review": False})])
+    jobs = Service(config, storage, still(SEND - timedelta(minutes=30)), logging.getLogger("t"))
+    assert [d.profile for d in storage.digests()] == []  # hidden while under review
+    asyncio.run(jobs.send())  # the profile is no longer reviewed: its draft goes nowhere
+    assert storage.open_reviews() == [] and [d.day for d in storage.digests()] == [DAY]
+    storage.close()

@@ -19,7 +19,7 @@ from digest.storage.sqlite import SqliteStorage
 from digest.trends import counts_as_incident, district_series, district_trends, incidents_of
 from digest.types import Location, Story, StoryMember, StoryView
 from digest.web import pages
-from digest.web.site import Site
+from digest.web.site import Links, Site
 from tests.test_render import check_golden
 
 PROFILE = ProfileConfig(name="office", min_severity=2)
@@ -188,3 +188,45 @@ def test_the_archive_counts_in_sql_what_the_digest_counts_in_python_across_a_dst
         by_python = district_series(in_python, first, last, "Asia/Beirut", LONG_AGO)
         assert by_sql == by_python
     site.close()
+
+
+def stored_stories(path: Path, seen: list[datetime], pcode: str = "LB63") -> None:
+    storage = SqliteStorage(path)
+    made = [
+        replace(story(pcode, 0, number=n), id=f"s{n}", members=(), first_seen=at, last_updated=at)
+        for n, at in enumerate(seen)
+    ]
+    storage.save_stories(made, {}, max(seen))
+    storage.close()
+
+
+def test_today_on_the_districts_page_is_the_last_24_hours_even_just_after_midnight(
+    tmp_path: Path,
+) -> None:
+    zone = ZoneInfo("Asia/Beirut")
+    now = datetime(2026, 3, 25, 1, 0, tzinfo=zone)  # the stories came the evening before
+    seen = [now - timedelta(hours=hours, minutes=10) for hours in (2, 3, 4, 5)]
+    stored_stories(tmp_path / "d.sqlite3", seen)
+    site = Site(tmp_path / "d.sqlite3", render.environment(), Gazetteer.load(), "Asia/Beirut")
+    html = pages.trends_page(site, Links(), now.date(), 7, None, 1, now=now)
+    site.close()
+    assert "The 24 hours to 02:00 against" in html
+    row = re.search(r'Sour <span class="pcode">LB63</span></td><td class="num">(\d+)</td>', html)
+    assert row is not None and row.group(1) == "4"
+
+
+def test_days_are_counted_right_in_a_zone_that_changes_on_the_half_hour(tmp_path: Path) -> None:
+    """Tehran left daylight saving at 2021-09-21 19:30 UTC (midnight local, from +04:30 to
+    +03:30): 19:20 UTC is 23:50 local on the 21st, 19:40 UTC 23:10 on the 21st again, 20:40 UTC
+    00:10 on the 22nd."""
+    seen = [
+        datetime(2021, 9, 21, hour, minute, tzinfo=UTC)
+        for hour, minute in ((19, 20), (19, 40), (20, 40))
+    ]
+    stored_stories(tmp_path / "d.sqlite3", seen)
+    site = Site(tmp_path / "d.sqlite3", render.environment(), Gazetteer.load(), "Asia/Tehran")
+    start, end = datetime(2021, 9, 20, tzinfo=UTC), datetime(2021, 9, 23, tzinfo=UTC)
+    counted = site.reader.incidents_counted(start, end, 1, ['["airstrike"]'], "Asia/Tehran")
+    site.close()
+    days = sorted((moment.date(), count) for moment, _, _, count in counted)
+    assert days == [(date(2021, 9, 21), 2), (date(2021, 9, 22), 1)]

@@ -166,6 +166,7 @@ class Service:
         runs), then try the outbox once, unless a delivery is under way here or elsewhere."""
         self._track()
         now = self.clock.now()
+        self._close_stale_reviews(now)
         for profile in self.config.profiles:
             try:
                 self._draft_if_due(profile, now)
@@ -198,6 +199,15 @@ class Service:
                 label=delivery.mail.label,
                 recipient=delivery.recipient,
             )
+
+    def _close_stale_reviews(self, now: datetime) -> None:
+        """Close the reviews no send will close: their send time passed longer ago than a missed
+        digest is looked for, or their profile is no longer reviewed or has no recipients. The
+        digest is then published as built (a draft stays hidden only while it may still go)."""
+        reviewed = {p.name for p in self.config.profiles if p.review and p.recipients}
+        for draft in self.storage.open_reviews():
+            if draft.profile not in reviewed or draft.due_at < now - LOOKBACK:
+                self.storage.close_review(draft.profile, draft.day, draft.due_at, now)
 
     def _draft_if_due(self, profile: ProfileConfig, now: datetime) -> None:
         """Assemble a reviewed profile's next digest once, ahead of its send time, for the

@@ -56,6 +56,7 @@ _CLAUSE_END = re.compile(r"[,،:;؛.!?؟\n]")
 # digits grouped by thousands: "1,000", "1.000", "1 000" (a space, no-break or narrow), "١٬٠٠٠"
 _GROUPED = r"\d{1,3}(?:[,.\u066c \u00a0\u202f]\d{3})+(?!\d)"
 _THOUSANDS = re.compile(_GROUPED)
+_DECIMAL = r"\d+(?:[.,\u066b]\d+)?"  # "1.5", "1,5", "١٫٥" (the Arabic decimal separator)
 _GROUP_MARKS = re.compile(r"[,.\u066c \u00a0\u202f]")
 MAX_RADIUS_M = 50_000  # a larger distance is a misreading, not a warning's radius
 
@@ -89,9 +90,9 @@ def _lexicon() -> _Lexicon:
     )
     units = {fold_plain(unit): int(size) for unit, size in table["radius"]["units"].items()}
     numbers = {fold_plain(word): int(value) for word, value in table["radius"]["numbers"].items()}
-    amount = "|".join([_GROUPED, r"\d+(?:[.,]\d+)?", *map(re.escape, numbers)])
+    amount = "|".join([_GROUPED, _DECIMAL, *map(re.escape, numbers)])
     unit = "|".join(map(re.escape, sorted(units, key=len, reverse=True)))
-    distance = re.compile(rf"(?<![\w.,])({amount})\s*-?\s*({unit})(?!\w)")
+    distance = re.compile(rf"(?<![\w.,\u066b])({amount})\s*-?\s*({unit})(?!\w)")
     fillers = frozenset(fold_plain(word) for word in table["lines"]["fillers"])
     return _Lexicon(kinds, int(near["within"]), fillers, units, numbers, distance)
 
@@ -383,14 +384,14 @@ def _radius(reading: _Reading) -> int | None:
 
 def _amounts(written: str, numbers: dict[str, int]) -> list[float]:
     """What a written amount may mean, likeliest first: digits grouped by thousands ("1.000",
-    "1 000"), else a decimal ("1.5", "1,5")."""
+    "1 000"), else a decimal ("1.5", "1,5", "1٫5")."""
     if written in numbers:
         return [numbers[written]]
     readings = []
     if _THOUSANDS.fullmatch(written):
         readings.append(float(_GROUP_MARKS.sub("", written)))
-    if re.fullmatch(r"\d+(?:[.,]\d+)?", written):
-        readings.append(float(written.replace(",", ".")))
+    if re.fullmatch(_DECIMAL, written):
+        readings.append(float(re.sub("[,\u066b]", ".", written)))
     return readings
 
 

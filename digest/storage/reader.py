@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -224,23 +224,32 @@ class ArchiveReader(SqliteStorage):
         )
         return [row[0] for row in rows]
 
-    def incidents_by_day(
-        self, start: datetime, end: datetime, zone: str, min_severity: int, kinds: list[str]
-    ) -> list[tuple[date, str | None, str, int]]:
+    def incidents_counted(
+        self,
+        start: datetime,
+        end: datetime,
+        min_severity: int,
+        kinds: list[str],
+        zone: str | None = None,
+    ) -> list[tuple[datetime, str | None, str, int]]:
         """Stories first seen in [start, end) in a district, at least this severe, of these
-        category lists (`story_kinds`), counted per day in `zone` and district: (day,
-        governorate and district P-codes, count). Counted in SQL: a year of a busy archive is
-        a few thousand rows, not every story."""
+        category lists (`story_kinds`), counted per day in `zone` (or per UTC hour without one)
+        and district: (the day's local midnight or the hour, governorate and district P-codes,
+        count). Counted in SQL: a year of a busy archive is a few thousand rows, not every
+        story."""
+        if zone is None:
+            bucket = "substr(first_seen, 1, 13)"
+        else:
+            bucket = f"date(first_seen, {_local_shift(start, end, zone)})"
         rows = self._query(
-            f"""SELECT date(first_seen, {_local_shift(start, end, zone)}), admin1_pcode,
-                      admin2_pcode, count(*)
+            f"""SELECT {bucket}, admin1_pcode, admin2_pcode, count(*)
                FROM stories WHERE first_seen >= ? AND first_seen < ? AND severity >= ?
                  AND admin2_pcode IS NOT NULL
                  AND categories IN (SELECT value FROM json_each(?))
                GROUP BY 1, 2, 3""",
             (iso(start), iso(end), min_severity, json.dumps(kinds)),
         )
-        return [(date.fromisoformat(row[0]), row[1], row[2], row[3]) for row in rows]
+        return [(_bucket_start(row[0], zone), row[1], row[2], row[3]) for row in rows]
 
     def latest_story_day(self) -> date | None:
         rows = self._query("SELECT max(first_seen) FROM stories")
@@ -253,19 +262,26 @@ class ArchiveReader(SqliteStorage):
         return [row[0] for row in self._query("SELECT name FROM sources ORDER BY name")]
 
 
+def _bucket_start(text: str, zone: str | None) -> datetime:
+    if zone is None:
+        return datetime.fromisoformat(f"{text}:00:00+00:00")
+    return datetime.combine(date.fromisoformat(text), time(), ZoneInfo(zone))
+
+
 def _local_shift(start: datetime, end: datetime, zone: str) -> str:
     """An SQL expression: the SQLite modifier ('+120 minutes') that turns a stored UTC time in
     [start, end) into local time in `zone`, with each change of its UTC offset (daylight
-    saving) in the period. Offsets change on the hour in every zone digest serves."""
+    saving) in the period, found to the quarter hour (some zones change on the half hour)."""
     tz = ZoneInfo(zone)
     moment = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    step = timedelta(minutes=15)
     changes: list[tuple[datetime, int]] = []
     while moment < end:
         offset = moment.astimezone(tz).utcoffset()
         minutes = int(offset.total_seconds() // 60) if offset is not None else 0
         if not changes or changes[-1][1] != minutes:
             changes.append((moment, minutes))
-        moment += timedelta(hours=1)
+        moment += step
     if not changes:
         return "'+0 minutes'"
     cases = " ".join(

@@ -536,17 +536,20 @@ class SqliteStorage:
         none), earliest first."""
         rows = self._query(
             f"""WITH hit AS (
-                   SELECT i.id AS item_id, si.story_id FROM assessments a
-                   JOIN items i ON i.id = a.item_id
+                   SELECT i.id AS item_id, si.story_id FROM items i
+                   JOIN assessments a ON a.item_id = i.id
                    LEFT JOIN story_items si ON si.item_id = i.id
                    WHERE a.evacuation_order IS NOT NULL AND i.published_at >= ?
-                     AND i.published_at < ?)
-               SELECT si.story_id, {_ASSESSED_COLUMNS} FROM assessments a
-               JOIN items i ON i.id = a.item_id JOIN sources s ON s.id = i.source_id
-               LEFT JOIN story_items si ON si.item_id = i.id
+                     AND i.published_at < ?),
+               chosen AS (
+                   SELECT si.item_id, si.story_id FROM story_items si
+                   WHERE si.story_id IN (SELECT story_id FROM hit WHERE story_id IS NOT NULL)
+                   UNION ALL
+                   SELECT item_id, NULL FROM hit WHERE story_id IS NULL)
+               SELECT c.story_id, {_ASSESSED_COLUMNS} FROM chosen c
+               JOIN items i ON i.id = c.item_id JOIN sources s ON s.id = i.source_id
+               JOIN assessments a ON a.item_id = i.id
                WHERE a.evacuation_order IS NOT NULL
-                 AND (si.story_id IN (SELECT story_id FROM hit WHERE story_id IS NOT NULL)
-                      OR i.id IN (SELECT item_id FROM hit WHERE story_id IS NULL))
                ORDER BY i.published_at, i.id""",
             (iso(start), iso(end)),
         )

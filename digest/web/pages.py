@@ -240,32 +240,41 @@ def overview_page(site: Site, links: Links, last: date, days: int = OVERVIEW_DAY
 
 TREND_DAYS = 28
 DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
 
 
 def incidents(
-    site: Site, profile: ProfileConfig, start: datetime, end: datetime
+    site: Site, profile: ProfileConfig, start: datetime, end: datetime, hourly: bool = False
 ) -> list[trends.Incidents]:
     """The incidents first seen in [start, end) as the profile counts them, per day (in the
-    archive's zone) and district, counted by the database."""
+    archive's zone) or per hour, and district, counted by the database."""
     kinds = [
         kind
         for kind in site.reader.story_kinds(start, end)
         if trends.incident_kind(tuple(json.loads(kind)), profile)
     ]
     found = []
-    zone, severe = ZoneInfo(site.timezone), max(profile.min_severity, 1)
-    counted = site.reader.incidents_by_day(start, end, site.timezone, severe, kinds)
-    for day, admin1, admin2, count in counted:
+    severe = max(profile.min_severity, 1)
+    zone = None if hourly else site.timezone
+    for moment, admin1, admin2, count in site.reader.incidents_counted(
+        start, end, severe, kinds, zone
+    ):
         name = site.region_names.get(admin2, admin2)
         governorate = site.region_names.get(admin1 or "")
         place = Location(name, None, "LB", governorate, admin1, name, admin2, None, None, "admin2")
         if trends.in_regions(place, profile, site.parents):
-            found.append(trends.Incidents(datetime.combine(day, time(), zone), place, count))
+            found.append(trends.Incidents(moment, place, count))
     return found
 
 
 def trends_page(
-    site: Site, links: Links, last: date, days: int, region: str | None, min_severity: int
+    site: Site,
+    links: Links,
+    last: date,
+    days: int,
+    region: str | None,
+    min_severity: int,
+    now: datetime | None = None,
 ) -> str:
     """New incidents per district over the `days` days up to `last` (the archive's days), as a
     digest of each day counted them (severity at least `min_severity`, within `region`), with
@@ -280,15 +289,19 @@ def trends_page(
     found = incidents(site, profile, start, end)
     since = site.reader.reading_since()
     series = trends.district_series(found, first, last, site.timezone, since)
-    now = datetime.now(zone)
-    # a day not over yet is compared as its last 24 hours, as a digest would be
-    span = (datetime.combine(last, time(), zone), end) if end <= now else (now - DAY, now)
-    table = trends.district_trends(span, found, since)
+    now = now or datetime.now(zone)
+    rolling = None
+    if end <= now:
+        table = trends.district_trends((datetime.combine(last, time(), zone), end), found, since)
+    else:  # a day not over: its last 24 hours (to the hour), as a digest would compare them
+        rolling = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0) + HOUR
+        hourly = incidents(site, profile, rolling - DAY - MONTH * DAY, rolling, hourly=True)
+        table = trends.district_trends((rolling - DAY, rolling), hourly, since)
     return site.render(
         "web/trends.html.j2",
         links,
         table=table,
-        rolling=end > now,
+        rolling=rolling,
         charts=[(one, chart.district_svg(one)) for one in series],
         first=first,
         last=last,
@@ -313,7 +326,9 @@ def orders_page(site: Site, links: Links, last: date, days: int, region: str | N
     return site.render(
         "web/orders.html.j2",
         links,
-        records=[r for r in found if orders.concerns(r, wanted, site.parents)],
+        records=[
+            r for r in found if start <= r.issued < end and orders.concerns(r, wanted, site.parents)
+        ],
         first=first,
         last=last,
         days=days,
