@@ -226,5 +226,7 @@ def test_operators_hear_once_when_a_source_reaches_its_streak_again_when_it_reco
         }
     )
     pipeline.sync_config_sources(storage, moved)
-    assert storage.source("NNA").enabled and storage.source("NNA").gone_at is None
+    renewed = storage.source("NNA")
+    assert renewed.enabled and renewed.gone_at is None
+    assert renewed.consecutive_failures == 0 and renewed.failing_since is None  # starts afresh
     storage.close()

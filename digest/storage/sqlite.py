@@ -207,7 +207,8 @@ class SqliteStorage:
             for source in sources:
                 db.execute(
                     """UPDATE sources SET url = ?, configured_url = ?, etag = NULL,
-                           last_modified = NULL, next_check_at = NULL, gone_at = NULL
+                           last_modified = NULL, next_check_at = NULL, gone_at = NULL,
+                           consecutive_failures = 0, failing_since = NULL
                        WHERE name = ? AND coalesce(configured_url, '') != ?""",
                     (source.url, source.url, source.name, source.url),
                 )
