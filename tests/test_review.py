@@ -318,6 +318,7 @@ def test_the_desk_needs_a_reviewer(reviewable: Reviewable) -> None:
         assert f'href="/digests/{PROFILE}/{DAY}"' not in index.text
         assert f"/digests/{PROFILE}/{DAY}" not in client.get("/digests.atom").text
         assert client.get("/api/digests").json()["digests"] == []
+        assert client.get(f"/digests/{PROFILE}/{DAY}/email").status_code == 404
     with served(reviewable.path, reviewers=None) as client:
         assert client.get(DESK, auth=("rana", "desk pass")).status_code == 403
         assert client.post(DESK, auth=("rana", "desk pass")).status_code == 403

@@ -120,9 +120,11 @@ def create_app(site: Site, access: Access | None = None) -> Guard:
         return page(pages.digest_page(site, links, profile, day), "digest")
 
     def email(request: Request) -> Response:
-        record = site.reader.digest(request.path_params["profile"], request.path_params["day"])
-        if record is None:
-            return not_found("digest")
+        profile, day = request.path_params["profile"], request.path_params["day"]
+        record = site.reader.digest(profile, day)
+        draft = site.reader.review_draft(profile, day)
+        if record is None or (draft is not None and draft.closed_at is None):
+            return not_found("digest")  # a draft under review is no email yet
         return HTMLResponse(record.html)
 
     def story(request: Request) -> Response:
