@@ -50,16 +50,17 @@ def wanted(view: StoryView, profile: ProfileConfig, parents: dict[str, str]) -> 
     if profile.categories and not set(story.categories) & set(profile.categories):
         return False
     if profile.regions:
-        codes = {
-            code
-            for entry in view.items
-            for loc in entry.assessment.locations[:1]
-            for code in (loc.admin1_pcode, loc.admin2_pcode, loc.country)
-            if code
-        }
-        codes |= {parents[c] for c in codes if c in parents}
-        return bool(codes & set(profile.regions))
+        firsts = (loc for entry in view.items for loc in entry.assessment.locations[:1])
+        return any(in_regions(loc, profile.regions, parents) for loc in firsts)
     return True
+
+
+def in_regions(place: Location, regions: Iterable[str], parents: dict[str, str]) -> bool:
+    """The place is in one of the regions: its country, governorate or district, or the
+    governorate of its district (`parents`), is one of them."""
+    district = place.admin2_pcode
+    codes = {place.country, place.admin1_pcode, district, parents.get(district or "")}
+    return bool(codes & set(regions))
 
 
 def is_warning(view: StoryView) -> bool:

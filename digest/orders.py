@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from digest.briefing import in_regions
 from digest.config import ProfileConfig
 from digest.types import AssessedItem, OrderRecord
 
@@ -35,13 +36,7 @@ def concerns(record: OrderRecord, profile: ProfileConfig, parents: dict[str, str
         return False
     if not profile.regions:
         return True
-    wanted = set(profile.regions)
-    for place in record.places:
-        codes = {place.country, place.admin1_pcode, place.admin2_pcode}
-        codes.add(parents.get(place.admin2_pcode or ""))
-        if codes & wanted:
-            return True
-    return False
+    return any(in_regions(place, profile.regions, parents) for place in record.places)
 
 
 @dataclass(frozen=True, slots=True)

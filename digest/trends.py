@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from digest import briefing
 from digest.briefing import warns
 from digest.config import ProfileConfig
 from digest.types import (
@@ -50,9 +51,7 @@ def in_regions(place: Location, profile: ProfileConfig, parents: dict[str, str])
     """In a district, within the profile's regions (anywhere, without)."""
     if not place.admin2_pcode:
         return False
-    district = place.admin2_pcode
-    codes = {district, place.admin1_pcode, place.country, parents.get(district)}
-    return not profile.regions or bool(codes & set(profile.regions))
+    return not profile.regions or briefing.in_regions(place, profile.regions, parents)
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,10 +75,8 @@ class Links:
     def orders(self) -> str:
         return self._page("orders")
 
-    def trends(self, params: dict[str, str] | None = None) -> str:
-        if self.static_site or not params:
-            return self._page("trends")
-        return f"{self.root}trends?{urlencode(params)}"
+    def trends(self) -> str:
+        return self._page("trends")
 
     def search(self, params: dict[str, str] | None = None, fmt: str = "") -> str:
         query = f"?{urlencode(params)}" if params else ""
