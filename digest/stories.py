@@ -113,7 +113,8 @@ class _Open:
     unit: Vector | None = None  # the centroid at unit length, until the story grows
     top: list[str] | None = None  # its strongest words, until the story grows
     number: int = 0  # order of creation: of stories first seen at once, the earlier is first
-    filed: list[str] = field(default_factory=list)  # the words it is indexed under for merges
+    filed: list[str] = field(default_factory=list)  # the strongest words indexed for merges
+    filed_under: list[tuple[str, int]] = field(default_factory=list)  # (word, period) keys
     open_until: float = -math.inf  # reports after this time cannot join (last + STORY_WINDOW)
     # an incident story: reports of the same kind recur daily, so its time window is narrower
     risk: bool = False
@@ -231,7 +232,8 @@ class Clusterer:
         self._by_word: dict[str, list[_Open]] = defaultdict(list)
         self._of_item: dict[str, tuple[_Open, _Report]] = {}
         self._by_id: dict[str, _Open] = {}
-        self._by_top: dict[str, set[_Open]] = defaultdict(set)  # live stories by strongest words
+        # live stories by strongest word and period (see _file_by_top)
+        self._by_top: dict[tuple[str, int], set[_Open]] = defaultdict(set)
         for story, entries in existing:
             state = self._start(story.id)
             for member, entry in zip(story.members, entries, strict=True):
@@ -408,22 +410,26 @@ class Clusterer:
 
     def _pairs_near(self, changed: set[_Open]) -> list[_Pair]:
         """The pairs alike enough to merge with one story of `changed`, through the index of
-        every live story's strongest words (kept up to date as stories grow)."""
+        every live story's strongest words and times (kept up to date as stories grow)."""
         self._file_by_top()
         pairs: dict[tuple[_Open, _Open], list[_Pair]] = {}
         for state in changed:
             rank = _rank(state)
+            periods = _periods(state.first - STORY_SECONDS, state.last + STORY_SECONDS)
             for word in state.top_words():
-                for other in self._by_top[word]:
-                    # most stories sharing a word ran at other times: the cheap test first
-                    if other is state or not _overlap(state, other):
-                        continue
-                    key = (state, other) if rank < _rank(other) else (other, state)
-                    if key not in pairs:
-                        pairs[key] = _alike(*key)
+                for period in periods:
+                    for other in self._by_top.get((word, period), ()):
+                        if other is state or not _overlap(state, other):
+                            continue
+                        key = (state, other) if rank < _rank(other) else (other, state)
+                        if key not in pairs:
+                            pairs[key] = _alike(*key)
         return [pair for found in pairs.values() for pair in found]
 
     def _file_by_top(self) -> None:
+        """Files each live story under its strongest words in each period it spans, so that a
+        look-up meets only stories of about the same time (of a year's stories sharing a word,
+        nearly all ran at other times)."""
         for state in self._open:
             if state.into is not None:
                 if not state.filed:
@@ -433,10 +439,12 @@ class Clusterer:
                 words = state.top_words()  # a new list only when the story has grown
                 if words is state.filed:
                     continue
-            for word in state.filed:
-                self._by_top[word].discard(state)
-            for word in words:
-                self._by_top[word].add(state)
+            for key in state.filed_under:
+                self._by_top[key].discard(state)
+            periods = _periods(state.first, state.last)
+            state.filed_under = [(word, period) for word in words for period in periods]
+            for key in state.filed_under:
+                self._by_top[key].add(state)
             state.filed = words
 
     def _absorb(self, keep: _Open, gone: _Open, reason: str) -> None:
@@ -523,6 +531,11 @@ def _alike(earlier: _Open, later: _Open) -> list[_Pair]:
     if similarity < _merge_threshold(earlier, later):
         return []
     return [(similarity, _rank(earlier), _rank(later), earlier, later)]
+
+
+def _periods(start: float, end: float) -> range:
+    """The periods of STORY_WINDOW (counted from the epoch) that a span of time touches."""
+    return range(math.floor(start / STORY_SECONDS), math.floor(end / STORY_SECONDS) + 1)
 
 
 def _overlap(a: _Open, b: _Open) -> bool:

@@ -22,7 +22,7 @@ from digest.similarity import _words
 from digest.sources.normalise import content_hash
 from digest.storage.base import NewSource
 from digest.storage.sqlite import SqliteStorage
-from digest.stories import Clusterer, Vocabulary
+from digest.stories import STORY_SECONDS, Clusterer, Vocabulary
 from digest.text import fold_plain
 from digest.types import (
     AssessedItem,
@@ -31,6 +31,8 @@ from digest.types import (
     Item,
     Location,
     SourceTier,
+    Story,
+    StoryMember,
     StoryView,
 )
 
@@ -269,6 +271,36 @@ def test_a_story_in_the_window_is_not_crowded_out_by_older_look_alikes() -> None
         clusterer.add(entry)
     # s1 and s2 are closer in words but more than 24 hours older: s3 is the one in time
     assert clusterer.story_of("x")[0] == "s3"
+
+
+def test_stories_that_just_grew_merge_with_alike_ones_near_in_time_only() -> None:
+    """Merges after a poll look only at the stories it touched, through an index of words by
+    period of time: a look-alike just across a period's boundary is found, one three days after
+    the story's end is not."""
+    boundary = datetime.fromtimestamp(STORY_SECONDS * 6_800, UTC)  # a period starts here
+    titles = ["quarry collapse buries miners valley", "quarry collapse valley miners trapped"]
+
+    def stored(ident: str, title: str, hours: float) -> tuple[Story, list[AssessedItem]]:
+        when = boundary + timedelta(hours=hours)
+        digest = content_hash(title, "")
+        item = Item(ident, "s", None, None, title, "", "", None, when, when, digest)
+        entry = AssessedItem(item, Assessment(ident, "en", False, 0, (), (), ()))
+        story = Story(ident, (StoryMember(ident, "first report"),), when, when, 0, (), None)
+        return story, [entry]
+
+    existing = [
+        stored("before", titles[0], -2),
+        stored("after", titles[1], 3),
+        stored("later", titles[1], 3 + 73),
+    ]
+    others = [stored(f"o{n}", f"council budget vote number {n}", -500)[1][0] for n in range(30)]
+    vocabulary = Vocabulary([*others, *(entry for _, entries in existing for entry in entries)])
+    clusterer = Clusterer(vocabulary, existing)
+    merged = clusterer.merge(touched=["after"])
+    assert [(m.absorbed, m.into) for m in merged] == [("after", "before")]
+    assert clusterer.story_of("later")[0] == "later"
+    merged = clusterer.merge(touched=["later"])
+    assert merged == []  # 73 hours after the story's last report: out of its window
 
 
 def test_the_words_of_a_text_are_the_runs_of_letters_of_its_folded_form() -> None:
