@@ -282,8 +282,8 @@ def test_stories_that_just_grew_merge_with_alike_ones_near_in_time_only() -> Non
 
     def stored(ident: str, title: str, hours: float) -> tuple[Story, list[AssessedItem]]:
         when = boundary + timedelta(hours=hours)
-        digest = content_hash(title, "")
-        item = Item(ident, "s", None, None, title, "", "", None, when, when, digest)
+        text_hash = content_hash(title, "")
+        item = Item(ident, "s", None, None, title, "", "", None, when, when, text_hash)
         entry = AssessedItem(item, Assessment(ident, "en", False, 0, (), (), ()))
         story = Story(ident, (StoryMember(ident, "first report"),), when, when, 0, (), None)
         return story, [entry]
