@@ -36,17 +36,35 @@ def tokens(folded: str) -> list[str]:
     return _TOKEN.findall(folded)
 
 
-def _stems(token: str) -> Iterator[str]:
-    for prefix in _CLITICS:
-        if token.startswith(prefix) and len(token) - len(prefix) >= _SHORTEST_STEM:
-            yield token[len(prefix) :]
+def _stems(token: str) -> tuple[str, ...]:
+    return tuple(
+        token[len(prefix) :]
+        for prefix in _CLITICS
+        if token.startswith(prefix) and len(token) - len(prefix) >= _SHORTEST_STEM
+    )
+
+
+class _Stems(dict[str, tuple[str, ...]]):
+    """An Arabic word -> its stems without clitic prefixes, each worked out once (a poll indexes
+    thousands of reports sharing most of their words)."""
+
+    def __missing__(self, token: str) -> tuple[str, ...]:
+        if len(self) > _STEMS_KEPT:  # a service runs for months: the cache starts again
+            self.clear()
+        stems = self[token] = _stems(token)
+        return stems
+
+
+_STEMS_OF = _Stems()
+_STEMS_KEPT = 200_000
 
 
 def document(title: str, text: str) -> tuple[str, str]:
     """The two indexed columns of an item: its folded words, and its Arabic words without their
     clitic prefixes."""
     body = fold_plain(f"{title}\n{text}")
-    stems = {stem for token in tokens(body) if is_arabic(token[0]) for stem in _stems(token)}
+    arabic = [token for token in set(tokens(body)) if is_arabic(token[0])]
+    stems = {stem for token in arabic for stem in _STEMS_OF[token]}
     return body, " ".join(sorted(stems))
 
 
