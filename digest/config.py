@@ -152,6 +152,11 @@ class SignalsConfig(Section):
     countries: list[str] = Field(default_factory=lambda: list(DEFAULT_COUNTRIES))
     extra_terms: dict[Category, list[str]] = Field(default_factory=dict)
     exclude: list[str] = Field(default_factory=list)
+    # processes that classify a large backlog (a first poll of many sources); 0: one per core
+    workers: int = Field(default=0, ge=0, le=64)
+
+    def processes(self) -> int:
+        return self.workers or len(os.sched_getaffinity(0))
 
     @field_validator("countries")
     @classmethod

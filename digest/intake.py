@@ -19,12 +19,13 @@ from jinja2 import Environment
 from digest import outbox
 from digest.alerts import notices
 from digest.alerts.fire import Firing, Watch, compiled
-from digest.config import AlertConfig, DigestConfig, SmtpConfig
-from digest.signals.classify import Classifier, Text
-from digest.signals.evacuation import extract_order
+from digest.assessing import assessment_of
+from digest.config import AlertConfig, DigestConfig, SignalsConfig, SmtpConfig
+from digest.parallel import PARALLEL_FROM, assess_in_processes
+from digest.signals.classify import Classifier
 from digest.storage.base import FiredReport, Storage
 from digest.stories import STORY_WINDOW, Clusterer, Vocabulary, collector_paused
-from digest.types import AssessedItem, Assessment, EvacuationOrder, Item, Rendered, StoryView
+from digest.types import AssessedItem, Item, Rendered, StoryView
 
 ENGINE = "signals-1"
 CLUSTER_LOOKBACK = timedelta(days=30)
@@ -33,11 +34,22 @@ NO_MAIL = Rendered(subject="", text="", html="")
 MIN_BACKGROUND = 200
 
 
-def assess_pending(storage: Storage, classifier: Callable[[], Classifier], now: datetime) -> int:
-    """Classify what is new; the classifier (a second to build) is only built when there is."""
+def assess_pending(
+    storage: Storage,
+    classifier: Callable[[], Classifier],
+    now: datetime,
+    signals: SignalsConfig | None = None,
+) -> int:
+    """Classify what is new; the classifier (a second to build) is only built when there is.
+    A backlog of PARALLEL_FROM items or more is classified on `signals.processes()` cores."""
     items = storage.unassessed_items()
     if not items:
         return 0
+    processes = signals.processes() if signals else 1
+    if processes > 1 and len(items) >= PARALLEL_FROM:
+        assessments = assess_in_processes(items, signals or SignalsConfig(), processes)
+        storage.save_assessments(assessments, ENGINE, now)
+        return len(assessments)
     return len(assess(storage, classifier(), items, now))
 
 
@@ -45,21 +57,9 @@ def assess(
     storage: Storage, engine: Classifier, items: Sequence[Item], now: datetime
 ) -> list[AssessedItem]:
     """The items with their assessments (with the evacuation order a report gives), stored."""
-    assessed = []
-    for item in items:
-        found = engine.classify(Text(item.id, item.title, item.text, item.lang_hint)).assessment
-        order = extract_order(item, found, engine.gazetteer)
-        assessed.append(AssessedItem(item, with_order(found, order) if order else found))
+    assessed = [AssessedItem(item, assessment_of(engine, item)) for item in items]
     storage.save_assessments([entry.assessment for entry in assessed], ENGINE, now)
     return assessed
-
-
-def with_order(assessment: Assessment, order: EvacuationOrder) -> Assessment:
-    """The assessment with its order, the places ordered evacuated first: they are where the
-    event is, not the region the warning addresses ("to the residents of South Lebanon")."""
-    first = [place for place in order.places if place in assessment.locations]
-    rest = [place for place in assessment.locations if place not in first]
-    return replace(assessment, order=order, locations=(*first, *rest))
 
 
 def cluster_pending(storage: Storage, now: datetime) -> set[str]:
@@ -240,7 +240,8 @@ class Intake:
     def finish(self) -> int:
         """Whatever the batches left (items never assessed, reports older than the loaded
         stories), and the notices every rule's throttle and quiet hours now allow."""
-        self.assessed += assess_pending(self._storage, self._classify, self._now)
+        signals = self._config.signals
+        self.assessed += assess_pending(self._storage, self._classify, self._now, signals)
         changed = cluster_pending(self._storage, self._now)
         self.changed |= changed
         views = stored_views(self._storage, changed)

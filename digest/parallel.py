@@ -1,5 +1,6 @@
-"""`digest classify --workers N`: JSON lines classified on several cores, in input order, with
-memory bounded however long the input (a fixed number of chunks is in flight at any time).
+"""Classifying on several cores: `digest classify --workers N` (JSON lines, in input order, with
+memory bounded however long the input: a fixed number of chunks is in flight at any time), and a
+poll's large backlog of stored items.
 """
 
 from __future__ import annotations
@@ -7,15 +8,20 @@ from __future__ import annotations
 import json
 import multiprocessing
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from digest.assessing import assessment_of
 from digest.config import SignalsConfig
 from digest.jsonl import classify_lines
 from digest.signals.classify import Classifier
+from digest.types import Assessment, Item
 
 CHUNK_LINES = 256
 CHUNKS_IN_FLIGHT_PER_WORKER = 4
+# below this many items, starting processes (a second each: imports, lexicons, gazetteer) costs
+# more than the cores save
+PARALLEL_FROM = 3000
 
 _worker_classifier: Classifier | None = None
 
@@ -33,7 +39,6 @@ def classify_stream(
         for result in classify_lines(lines, classifier):
             yield encode(result)
         return
-    context = multiprocessing.get_context("spawn")
     slots = threading.BoundedSemaphore(workers * CHUNKS_IN_FLIGHT_PER_WORKER)
 
     def chunks() -> Iterator[list[bytes]]:
@@ -48,10 +53,24 @@ def classify_stream(
             slots.acquire()
             yield chunk
 
-    with context.Pool(workers, initializer=_start_worker, initargs=(signals,)) as pool:
+    with _pool(signals, workers) as pool:
         for encoded in pool.imap(_classify_chunk, chunks()):
             slots.release()
             yield encoded
+
+
+def assess_in_processes(
+    items: Sequence[Item], signals: SignalsConfig, workers: int
+) -> list[Assessment]:
+    """The items' assessments, in order, made on `workers` processes."""
+    chunks = [items[start : start + CHUNK_LINES] for start in range(0, len(items), CHUNK_LINES)]
+    with _pool(signals, workers) as pool:
+        return [found for done in pool.imap(_assess_chunk, chunks) for found in done]
+
+
+def _pool(signals: SignalsConfig, workers: int) -> multiprocessing.pool.Pool:
+    context = multiprocessing.get_context("spawn")
+    return context.Pool(workers, initializer=_start_worker, initargs=(signals,))
 
 
 def _start_worker(signals: SignalsConfig) -> None:
@@ -62,3 +81,8 @@ def _start_worker(signals: SignalsConfig) -> None:
 def _classify_chunk(chunk: list[bytes]) -> bytes:
     assert _worker_classifier is not None
     return b"".join(encode(result) for result in classify_lines(chunk, _worker_classifier))
+
+
+def _assess_chunk(chunk: Sequence[Item]) -> list[Assessment]:
+    assert _worker_classifier is not None
+    return [assessment_of(_worker_classifier, item) for item in chunk]

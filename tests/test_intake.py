@@ -5,6 +5,7 @@ Real loopback servers for the feeds, the webhook and SMTP; a real SQLite file.""
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 from datetime import UTC, datetime, timedelta
@@ -13,8 +14,10 @@ from http.server import BaseHTTPRequestHandler
 from ipaddress import ip_network
 from pathlib import Path
 
-from digest import pipeline
-from digest.config import DigestConfig
+import pytest
+
+from digest import intake, pipeline
+from digest.config import DigestConfig, SignalsConfig
 from digest.intake import MIN_BACKGROUND, assess_pending
 from digest.signals.classify import Classifier
 from digest.sources.http import make_client
@@ -27,6 +30,7 @@ from .conftest import Mailbox, ScriptedServer, reply
 from .test_alerts import Receiver
 
 NOW = datetime(2026, 3, 24, 9, 0, tzinfo=UTC)
+ORDERS = Path(__file__).parent / "data" / "evacuation" / "dev.jsonl"
 WORDS = "market ministry budget school football concert weather harvest port bank tourism".split()
 
 
@@ -117,3 +121,50 @@ def test_an_alert_goes_out_before_the_slowest_source_has_answered(
     assert handler.times[0] < answered[0]  # and the email
     assert {o.name: o.status for o in report.outcomes} == {"Slow": "updated", "Wire": "updated"}
     storage.close()
+
+
+def test_a_large_backlog_is_classified_on_several_cores_as_on_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first poll of many sources classifies its backlog in worker processes: the stored
+    assessments (evacuation orders included) are those one process makes, in the same order."""
+    rows = [json.loads(line) for line in ORDERS.read_text(encoding="utf-8").splitlines()]
+    reports = [
+        Item(
+            row["id"],
+            "Orders",
+            None,
+            None,
+            row["title"],
+            row["text"],
+            "",
+            row.get("lang"),
+            NOW - timedelta(minutes=n),
+            NOW,
+            content_hash(row["title"], row["text"]),
+        )
+        for n, row in enumerate(rows)
+    ]
+    monkeypatch.setattr(intake, "PARALLEL_FROM", 10)
+    classifier = Classifier.from_signals()
+    found = {}
+    for workers in (1, 2):
+        storage = SqliteStorage(tmp_path / f"{workers}.sqlite3")
+        storage.sync_sources([NewSource("Orders", "https://orders.example/rss")], "config")
+        storage.store_items(storage.source("Orders").id, [*reports, *history(30)])
+        built: list[int] = []
+
+        def serial(made: list[int] = built) -> Classifier:
+            made.append(1)
+            return classifier
+
+        signals = SignalsConfig(workers=workers)
+        assert assess_pending(storage, serial, NOW, signals) == len(reports) + 30
+        assert built == ([1] if workers == 1 else [])  # the pool classified everything
+        found[workers] = storage.assessed_items(
+            datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+        )
+        storage.close()
+    assert found[2] == found[1]
+    orders = sum(entry.assessment.order is not None for entry in found[2])
+    assert orders == sum(bool(row["order"]) for row in rows)
