@@ -21,7 +21,7 @@ from digest.alerts import notices
 from digest.alerts.fire import Firing, Watch, compiled
 from digest.assessing import assessment_of
 from digest.config import AlertConfig, DigestConfig, SignalsConfig, SmtpConfig
-from digest.parallel import PARALLEL_FROM, assess_in_processes
+from digest.parallel import PARALLEL_FROM, Assessors
 from digest.signals.classify import Classifier
 from digest.storage.base import FiredReport, Storage
 from digest.stories import STORY_WINDOW, Clusterer, Vocabulary, collector_paused
@@ -47,7 +47,9 @@ def assess_pending(
         return 0
     processes = signals.processes() if signals else 1
     if processes > 1 and len(items) >= PARALLEL_FROM:
-        assessments = assess_in_processes(items, signals or SignalsConfig(), processes)
+        with Assessors(signals or SignalsConfig(), processes) as assessors:
+            assessors.submit(items)
+            assessments = assessors.collect()
         storage.save_assessments(assessments, ENGINE, now)
         return len(assessments)
     return len(assess(storage, classifier(), items, now))
@@ -183,6 +185,8 @@ class Intake:
         self._clusterer: Clusterer | None = None
         self._watch = Watch(compiled(config.alerts), config.source_tiers())
         self._since = now  # reports dated earlier wait for finish()
+        self._waiting: list[str] = []  # stored, left to the end of the poll (no alert rules)
+        self._assessors: Assessors | None = None
         self.assessed = 0
         self.changed: set[str] = set()
         self.firings: list[Firing] = []
@@ -190,8 +194,11 @@ class Intake:
 
     def take(self, item_ids: Sequence[str]) -> int:
         """Assess, cluster and alert on these stored items; the number of notices made."""
-        if not item_ids or not self._watch.rules:
-            return 0  # without rules nothing is waiting: the end of the poll does it all
+        if not item_ids:
+            return 0
+        if not self._watch.rules:  # nothing is waiting: the end of the poll does it all
+            self._in_background(item_ids)
+            return 0
         items = self._storage.items(item_ids)
         assessed = assess(self._storage, self._classify(), items, self._now)
         self.assessed += len(assessed)
@@ -206,6 +213,18 @@ class Intake:
         changed = save_clustered(self._storage, clusterer, ready, self._now)
         self.changed |= {view.story.id for view in changed}
         return self._alert(changed)
+
+    def _in_background(self, item_ids: Sequence[str]) -> None:
+        """A large backlog (a first poll of many sources) is classified on the other cores while
+        the poll goes on fetching, parsing and storing."""
+        self._waiting += item_ids
+        if self._assessors is None:
+            processes = self._config.signals.processes()
+            if processes < 2 or len(self._waiting) < PARALLEL_FROM:
+                return
+            self._assessors = Assessors(self._config.signals, processes)
+        self._assessors.submit(self._storage.items(self._waiting))
+        self._waiting = []
 
     def _classify(self) -> Classifier:
         """The classifier, built once (a second's work) and only when there is work."""
@@ -240,6 +259,11 @@ class Intake:
     def finish(self) -> int:
         """Whatever the batches left (items never assessed, reports older than the loaded
         stories), and the notices every rule's throttle and quiet hours now allow."""
+        if self._assessors is not None:
+            assessments = self._assessors.collect()
+            self.close()
+            self._storage.save_assessments(assessments, ENGINE, self._now)
+            self.assessed += len(assessments)
         signals = self._config.signals
         self.assessed += assess_pending(self._storage, self._classify, self._now, signals)
         changed = cluster_pending(self._storage, self._now)
@@ -251,3 +275,9 @@ class Intake:
         )
         self.notices += len(made)
         return len(made)
+
+    def close(self) -> None:
+        """Stops the processes classifying in the background (a poll cut short)."""
+        if self._assessors is not None:
+            self._assessors.close()
+            self._assessors = None

@@ -9,6 +9,7 @@ import json
 import multiprocessing
 import threading
 from collections.abc import Iterable, Iterator, Sequence
+from multiprocessing.pool import AsyncResult
 from typing import Any
 
 from digest.assessing import assessment_of
@@ -59,13 +60,32 @@ def classify_stream(
             yield encoded
 
 
-def assess_in_processes(
-    items: Sequence[Item], signals: SignalsConfig, workers: int
-) -> list[Assessment]:
-    """The items' assessments, in order, made on `workers` processes."""
-    chunks = [items[start : start + CHUNK_LINES] for start in range(0, len(items), CHUNK_LINES)]
-    with _pool(signals, workers) as pool:
-        return [found for done in pool.imap(_assess_chunk, chunks) for found in done]
+class Assessors:
+    """Worker processes that assess items in the background; `collect` gives the assessments of
+    everything submitted, in the order submitted."""
+
+    def __init__(self, signals: SignalsConfig, workers: int) -> None:
+        self._pool = _pool(signals, workers)
+        self._pending: list[AsyncResult[list[Assessment]]] = []
+
+    def submit(self, items: Sequence[Item]) -> None:
+        for start in range(0, len(items), CHUNK_LINES):
+            chunk = items[start : start + CHUNK_LINES]
+            self._pending.append(self._pool.apply_async(_assess_chunk, (chunk,)))
+
+    def collect(self) -> list[Assessment]:
+        done = [found for result in self._pending for found in result.get()]
+        self._pending = []
+        return done
+
+    def close(self) -> None:
+        self._pool.terminate()
+
+    def __enter__(self) -> Assessors:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _pool(signals: SignalsConfig, workers: int) -> multiprocessing.pool.Pool:

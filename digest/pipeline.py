@@ -131,9 +131,10 @@ async def poll(
                     await courier.send()
             if intake.finish():
                 await courier.send()
-    finally:  # a poll cut short (the service stopping) leaves no fetch running
+    finally:  # a poll cut short (the service stopping) leaves no fetch or process running
         for fetch_task in fetches:
             fetch_task.cancel()
+        intake.close()
     outcomes.sort(key=lambda o: o.name)
     return PollReport(
         tuple(outcomes),
