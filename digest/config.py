@@ -282,6 +282,7 @@ class ReviewerConfig(Section):
 
     username: str = Field(pattern=r"^[^:\s]{1,64}$")
     password_env: EnvName
+    email: Email | None = None  # told when a draft is ready for review
 
 
 class WebConfig(Section):
@@ -332,6 +333,7 @@ class WebConfig(Section):
 
 # the operators' alerts' list, in the outbox and headers: no alert rule can have this name
 SOURCE_HEALTH_LIST = "_source-health"
+REVIEW_LIST = "_review"  # the outbox's list of the reviewers' "draft ready" emails
 
 
 class SourceHealthConfig(Section):

@@ -29,7 +29,13 @@ from pathlib import Path
 
 import aiosmtplib
 
-from digest.config import SOURCE_HEALTH_LIST, DigestConfig, ProfileConfig, SmtpConfig
+from digest.config import (
+    REVIEW_LIST,
+    SOURCE_HEALTH_LIST,
+    DigestConfig,
+    ProfileConfig,
+    SmtpConfig,
+)
 from digest.errors import DeliveryError, StorageError
 from digest.mail import ListName, build_message
 from digest.storage import Storage
@@ -308,9 +314,12 @@ def _describe(exc: BaseException) -> str:
 
 
 def alert_recipients(config: DigestConfig) -> set[tuple[str, str]]:
-    """(list, recipient) of every alert email: the rules', and the operators' source health."""
+    """(list, recipient) of every alert email: the rules', the operators' source health, and
+    the reviewers' drafts ready."""
     rules = {(alert.name, to) for alert in config.alerts for to in alert.recipients}
-    return rules | {(SOURCE_HEALTH_LIST, to) for to in config.source_health.operators}
+    health = {(SOURCE_HEALTH_LIST, to) for to in config.source_health.operators}
+    reviewers = {(REVIEW_LIST, r.email) for r in config.web.reviewers if r.email}
+    return rules | health | reviewers
 
 
 def asked_by(

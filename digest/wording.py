@@ -129,6 +129,28 @@ PHRASES: dict[str, dict[str, str]] = {
         "fr": "Autres sources à vérifier :",
         "ar": "مصادر أخرى تحتاج إلى تحقّق:",
     },
+    "READY FOR REVIEW": {"fr": "À RELIRE", "ar": "جاهزة للمراجعة"},
+    "Ready for review": {"fr": "À relire", "ar": "جاهزة للمراجعة"},
+    "[review] {profile}, digest of {day}: ready for review until {due}": {
+        "fr": "[relecture] {profile}, bulletin du {day} : à relire jusqu'à {due}",
+        "ar": "[مراجعة] {profile}، نشرة {day}: جاهزة للمراجعة حتى {due}",
+    },
+    "The digest of {profile} for {day} is assembled and waits for review.": {
+        "fr": "Le bulletin de {profile} du {day} est assemblé et attend une relecture.",
+        "ar": "نشرة {profile} ليوم {day} جاهزة وتنتظر المراجعة.",
+    },
+    "It goes out at {due}, as the reviewers leave it.": {
+        "fr": "Il part à {due}, tel que les relecteurs le laissent.",
+        "ar": "تُرسل في {due} كما يتركها المراجعون.",
+    },
+    "Early warnings": {"fr": "Alertes précoces", "ar": "إنذارات مبكرة"},
+    "Incidents": {"fr": "Incidents", "ar": "حوادث"},
+    "The reviewer's desk": {"fr": "Le bureau de relecture", "ar": "مكتب المراجعة"},
+    "in the archive": {"fr": "dans les archives", "ar": "في الأرشيف"},
+    "Sent by digest to the reviewers of [web].": {
+        "fr": "Envoyé par digest aux relecteurs de [web].",
+        "ar": "أرسله digest إلى المراجعين المذكورين في [web].",
+    },
     "Sent by digest to the operators of [source_health].": {
         "fr": "Envoyé par digest aux opérateurs de [source_health].",
         "ar": "أرسله digest إلى المشغّلين المذكورين في [source_health].",

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -399,7 +400,13 @@ def test_the_service_assembles_the_draft_ahead_and_sends_on_time_unchanged(
         {
             "storage": {"database": str(database)},
             "smtp": {"host": "127.0.0.1", "port": port},
-            "web": {"base_url": "https://intranet.example.org/digest/"},
+            "web": {
+                "base_url": "https://intranet.example.org/digest/",
+                "reviewers": [
+                    {"username": "rana", "password_env": "R", "email": "rana@example.org"},
+                    {"username": "omar", "password_env": "O"},  # no address: not told
+                ],
+            },
             "profiles": [reviewable.profile.model_dump()],
         }
     )
@@ -409,11 +416,21 @@ def test_the_service_assembles_the_draft_ahead_and_sends_on_time_unchanged(
     jobs.clock = still(SEND - timedelta(minutes=60))
     asyncio.run(jobs.send())
     draft = storage.review_draft(PROFILE, DAY)
-    assert draft is not None and draft.closed_at is None and handler.received == []
+    assert draft is not None and draft.closed_at is None
+    desk = f"https://intranet.example.org/digest/review/{PROFILE}/{DAY}"
     ready = [r.getMessage() for r in caplog.records if getattr(r, "event", "") == "draft-ready"]
-    assert ready == [
-        f"{PROFILE} {DAY}: draft ready for review at https://intranet.example.org/digest/review/{PROFILE}/{DAY}"
-    ]
+    assert ready == [f"{PROFILE} {DAY}: draft ready for review at {desk}"]
+    # the reviewer with an address is told, once, in the profile's language and zone
+    ((rcpt_tos, told),) = handler.received
+    assert rcpt_tos == ["rana@example.org"]
+    due = SEND.astimezone(ZoneInfo(reviewable.profile.timezone)).strftime("%H:%M")
+    assert told["Subject"] == f"[review] {PROFILE}, digest of {DAY}: ready for review until {due}"
+    body = told.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert desk in body and f"Incidents: {len(draft.incidents)}" in body
+    jobs.clock = still(SEND - timedelta(minutes=30))
+    asyncio.run(jobs.send())
+    assert len(handler.received) == 1  # not told again
+    handler.received.clear()
     jobs.clock = still(SEND + timedelta(minutes=1))
     asyncio.run(jobs.send())
     ((_, message),) = handler.received

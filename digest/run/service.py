@@ -19,6 +19,7 @@ from digest.config import DigestConfig, ProfileConfig
 from digest.errors import DigestError
 from digest.intake import dispatch_alerts
 from digest.render import environment
+from digest.review_mail import notify_reviewers
 from digest.run.clock import Clock
 from digest.run.logs import log
 from digest.signals.classify import Classifier
@@ -226,6 +227,9 @@ class Service:
             now,
             config=self.config,
         )
+        draft = self.storage.review_draft(profile.name, day.isoformat())
+        if draft is not None:
+            notify_reviewers(self.storage, self.config, profile, draft, self.env, now)
         where = self.config.web.base_url
         log(
             self.logger,
