@@ -19,7 +19,7 @@ The decisions, in order:
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -167,7 +167,7 @@ class Classifier:
             notes.append(f"only the first {MAX_CHARS:,} characters were read")
         folded = fold(original)
         found = self._matcher.find(folded)
-        title_end = len(fold_plain(item.title))
+        title_end = folded.folded_length(len(item.title))
         lang = self.languages.detect(original, item.lang_hint)
         evidence: list[Evidence] = []
 
@@ -465,18 +465,35 @@ def _order_places(
     country counts for less than a place inside it, so "Lebanon" rarely outranks a town."""
     scores: dict[str, float] = {}
     first: dict[str, int] = {}
+    starts = [t.start for t in terms]  # terms are in order of start
+    ends = sorted(t.end for t in terms)
     for mention, place in places:
         before = text[max(0, mention.start - 20) : mention.start].rstrip()
         weight = 0.0
         if not before.endswith(_ORIGIN_CUES):
             weight = 1.0 + (TITLE_WEIGHT if mention.start < title_end else 0.0)
             if terms:
-                distance = min(max(0, t.start - mention.end, mention.start - t.end) for t in terms)
+                distance = _distance(mention, starts, ends)
                 weight += NEAR_WEIGHT * max(0.0, 1 - distance / NEAR_CHARS)
         weight *= PRECISION_FACTOR[place.level]
         scores[place.id] = scores.get(place.id, 0.0) + weight
         first[place.id] = min(first.get(place.id, mention.start), mention.start)
     return sorted(places, key=lambda e: (-scores[e[1].id], first[e[1].id], e[0].start))
+
+
+def _distance(mention: Mention, starts: list[int], ends: list[int]) -> int:
+    """Characters between the mention and the nearest of some spans (0 if one overlaps it),
+    given their starts and their ends, each sorted."""
+    after = bisect_left(starts, mention.end)  # spans from here on start after the mention
+    before = bisect_right(ends, mention.start)  # and these end before it
+    if before + len(starts) - after < len(starts):
+        return 0
+    gaps = []
+    if after < len(starts):
+        gaps.append(starts[after] - mention.end)
+    if before:
+        gaps.append(mention.start - ends[before - 1])
+    return min(gaps)
 
 
 def _distinct_locations(ordered: list[tuple[Mention, Place]]) -> list[Location]:
