@@ -22,6 +22,8 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 from digest.config import SignalsConfig
@@ -285,7 +287,8 @@ class Classifier:
             blocking = [
                 x
                 for x in excludes
-                if overlaps(match, [(x.start, x.end)])
+                if x.start < match.end
+                and match.start < x.end
                 and (GLOBAL in x.payloads or set(x.payloads) & set(match.payloads))
             ]
             if blocking:
@@ -407,8 +410,10 @@ class Classifier:
         return Casualties(killed=counts["killed"], injured=counts["injured"])
 
     def _count(self, text: str, words: list[re.Match[str]], index: int) -> int | None:
-        start, end = words[index].span()
         word = words[index].group()
+        if word not in self.lexicon.numbers and not _NUMBER.fullmatch(word):
+            return None
+        start, end = words[index].span()
         neighbours = {w.group() for w in words[max(0, index - 1) : index + 2]} - {word}
         if neighbours & _MONTHS or neighbours & _AGE_WORDS:
             return None
@@ -429,9 +434,10 @@ def _shortly_before(first: Match[Any], second: Match[Any], text: str, words: int
     if first.end > second.start:
         return False
     start, end = first.end, second.start  # searched in place: no copy of the gap
-    return (
-        not _SENTENCE_END.search(text, start, end) and len(_WORD.findall(text, start, end)) <= words
-    )
+    if _SENTENCE_END.search(text, start, end):
+        return False
+    # only as many words as it takes to know: the gap may be long
+    return next(islice(_WORD.finditer(text, start, end), words, None), None) is None
 
 
 def _dateline(mention: Mention, folded: Folded) -> bool:
@@ -510,7 +516,7 @@ def _distinct_locations(ordered: list[tuple[Mention, Place]]) -> list[Location]:
         if place.id in seen:
             continue
         seen.add(place.id)
-        location = place.location()
+        location = _location(place)
         named = districts.get(place.admin1_pcode or "", set())
         unsure = not location.admin2_pcode or place.admin2_inferred
         if location.precision == "locality" and unsure and len(named) == 1:
@@ -518,6 +524,11 @@ def _distinct_locations(ordered: list[tuple[Mention, Place]]) -> list[Location]:
             location = replace(location, admin2=name, admin2_pcode=pcode)
         locations.append(location)
     return locations
+
+
+@lru_cache(maxsize=8192)
+def _location(place: Place) -> Location:
+    return place.location()
 
 
 def _evidence(

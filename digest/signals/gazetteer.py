@@ -9,6 +9,7 @@ import csv
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import chain
 from pathlib import Path
 
@@ -192,15 +193,22 @@ def _capitalised(
     )
 
 
-def _codes(place: Place) -> set[str]:
-    return {code for code in (place.admin1_pcode, place.admin2_pcode, place.id) if code}
+@lru_cache(maxsize=8192)
+def _codes_of(places: tuple[Place, ...]) -> frozenset[str]:
+    """The codes of the places and of the units they lie in."""
+    return frozenset(
+        code
+        for place in places
+        for code in (place.admin1_pcode, place.admin2_pcode, place.id)
+        if code
+    )
 
 
 def resolve(mentions: list[Mention], scope: frozenset[str]) -> list[tuple[Mention, Place]]:
     """Choose one place per mention: the reading that shares a district (else a governorate)
     with the most other mentions ("Talya (Baalbek)"), else one in the region of interest, else
     the seat of a district or governorate of the same name, else the most populous."""
-    mention_codes = [set().union(*map(_codes, m.candidates)) for m in mentions]
+    mention_codes = [_codes_of(m.candidates) for m in mentions]
     mentions_with = Counter(chain.from_iterable(mention_codes))
     chosen = []
     for mention, codes in zip(mentions, mention_codes, strict=True):
@@ -208,7 +216,7 @@ def resolve(mentions: list[Mention], scope: frozenset[str]) -> list[tuple[Mentio
             chosen.append((mention, mention.candidates[0]))
             continue
 
-        def support(place: Place, codes: set[str] = codes) -> tuple[int, int]:
+        def support(place: Place, codes: frozenset[str] = codes) -> tuple[int, int]:
             """How many other mentions may stand in the place's district, and governorate."""
             district, governorate = place.admin2_pcode, place.admin1_pcode
             return (
