@@ -181,6 +181,8 @@ _UNSAFE, _REMOVED = _fast_classes()
 
 
 def fold(text: str) -> Folded:
+    if text.isascii():  # of ASCII, only letters change and the backtick
+        return Folded(text.lower().replace("`", "'"), None, len(text))
     if _UNSAFE.search(text) is not None:
         return _fold_each(text)
     if _REMOVED.search(text) is None:

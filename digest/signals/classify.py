@@ -258,8 +258,9 @@ class Classifier:
             for payload in hit.payloads:
                 sides.setdefault((payload.rule, payload.side), []).append(hit)
         pairs = []
-        for number, rule in enumerate(self.lexicon.near_rules):
-            for a in sides.get((number, "a"), []):
+        for number in sorted(number for number, side in sides if side == "a"):
+            rule = self.lexicon.near_rules[number]
+            for a in sides[number, "a"]:
                 for b in sides.get((number, "b"), []):
                     first, second = (a, b) if a.start <= b.start else (b, a)
                     if first.end > second.start:
@@ -293,7 +294,7 @@ class Classifier:
             ]
             if blocking:
                 vetoed.append(blocking[0])
-            elif not overlaps(match, registers):
+            elif not registers or not overlaps(match, registers):
                 kept.append(match)
         by_category: dict[str, list[Match[str]]] = {}
         for match in kept:

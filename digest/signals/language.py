@@ -94,6 +94,8 @@ _FRENCH = frozenset(
     ]
 )
 
+_FUNCTION_WORDS = _ENGLISH | _FRENCH
+
 
 class LanguageIdentifier:
     @cached_property
@@ -108,9 +110,9 @@ class LanguageIdentifier:
             return "fa" if len(_PERSIAN_LETTERS.findall(text)) > arabic / 50 else "ar"
         if _LATIN_LETTER.search(text) is None:
             return self._lingua(text, hint) if any(c.isalpha() for c in text) else hint or "und"
-        words = text.lower().split()
-        english = sum(map(_ENGLISH.__contains__, words))
-        french = sum(map(_FRENCH.__contains__, words))
+        function = list(filter(_FUNCTION_WORDS.__contains__, text.lower().split()))
+        english = sum(map(_ENGLISH.__contains__, function))
+        french = sum(map(_FRENCH.__contains__, function))
         if english >= FUNCTION_WORDS_NEEDED and english >= 2 * french:
             return "en"
         if french >= FUNCTION_WORDS_NEEDED and french >= 2 * english:
