@@ -365,13 +365,14 @@ class Classifier:
         a destination ("taken to hospital")."""
         hits = scan.found["targets"]
         text = scan.folded.text
+        casualty_spans = scan.casualty_spans
         near = []
         for hit in hits:
             preceding = _WORD.findall(text[max(0, hit.start - 30) : hit.start])[-2:]
             if _NOT_TARGET_CUES.intersection(preceding):
                 continue
             if any(_shortly_before(a, hit, text, TARGET_WINDOW) for a in scan.terms) or any(
-                _shortly_before(hit, b, text, TARGET_WINDOW) for b in scan.casualty_spans
+                _shortly_before(hit, b, text, TARGET_WINDOW) for b in casualty_spans
             ):
                 near.append(hit)
         return near
@@ -388,7 +389,7 @@ class Classifier:
         idioms = [(h.start, h.end) for h in hits if "exclude" in h.payloads]
         for hit in hits:
             kind = hit.payloads[0]
-            if kind not in counts or overlaps(hit, idioms):
+            if kind not in counts or (idioms and overlaps(hit, idioms)):
                 continue
             # the words around the hit only: a long text is not tokenised for each casualty word
             around = max(0, hit.start - WORDS_AROUND_CHARS)
