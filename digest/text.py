@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 
 _ARABIC_LETTERS = {
     "أ": "ا",
@@ -77,10 +78,27 @@ class Folded:
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """The original [start, end) covering folded [start, end)."""
+        if self.origin is None and self.segments is None and start < end <= len(self.text):
+            return start, end
         if end <= start:
             point = self.original_index(start)
             return point, point
         return self.original_index(start), self.original_index(end - 1) + 1
+
+    def folded_length(self, original_end: int) -> int:
+        """The length of the folded text of original[:original_end]."""
+        if self.segments is not None:
+            run = bisect_left(self.segments, original_end, key=itemgetter(1)) - 1
+            if run < 0:
+                return 0
+            folded_start, original_start = self.segments[run]
+            following = (
+                self.segments[run + 1][0] if run + 1 < len(self.segments) else len(self.text)
+            )
+            return folded_start + min(original_end - original_start, following - folded_start)
+        if self.origin is None:
+            return min(original_end, len(self.text))
+        return bisect_left(self.origin, original_end)
 
 
 def _fold_each(text: str) -> Folded:
@@ -163,6 +181,8 @@ _UNSAFE, _REMOVED = _fast_classes()
 
 
 def fold(text: str) -> Folded:
+    if text.isascii():  # of ASCII, only letters change and the backtick
+        return Folded(text.lower().replace("`", "'"), None, len(text))
     if _UNSAFE.search(text) is not None:
         return _fold_each(text)
     if _REMOVED.search(text) is None:

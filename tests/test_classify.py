@@ -6,9 +6,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from digest.jsonl import classify_lines, cluster_lines
-from digest.signals.classify import Classifier, Text
+from digest.signals.classify import Classifier, Text, _distance
+from digest.signals.gazetteer import Mention
 
 
 @pytest.fixture(scope="module")
@@ -307,3 +310,20 @@ def test_a_hedged_term_is_not_an_incident(classifier: Classifier) -> None:
 )
 def test_numbers_written_in_digit_groups(classifier: Classifier, title: str, killed: int) -> None:
     assert classify(classifier, title)["casualties"]["killed"] == killed
+
+
+SPANS = st.lists(
+    st.tuples(st.integers(0, 60), st.integers(1, 20)).map(lambda s: (s[0], s[0] + s[1])), max_size=8
+)
+
+
+@given(st.tuples(st.integers(0, 60), st.integers(1, 20)), SPANS)
+def test_the_distance_to_the_nearest_span_is_the_smallest_gap(
+    mention: tuple[int, int], spans: list[tuple[int, int]]
+) -> None:
+    start, end = mention[0], mention[0] + mention[1]
+    assume(spans)
+    spans.sort()
+    gaps = [max(0, s - end, start - e) for s, e in spans]
+    starts, ends = [s for s, _ in spans], sorted(e for _, e in spans)
+    assert _distance(Mention(start, end, ()), starts, ends) == min(gaps)

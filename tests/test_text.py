@@ -64,3 +64,17 @@ def test_the_fast_path_folds_exactly_like_the_character_path(text: str) -> None:
     assert fast.text == slow.text
     for i in range(len(slow.text)):
         assert fast.original_index(i) == slow.original_index(i)
+
+
+@given(ALPHABETS, ALPHABETS)
+def test_the_folded_length_of_a_prefix_is_its_own_folded_length(title: str, text: str) -> None:
+    folded = fold(f"{title}\n{text}")
+    assert folded.folded_length(len(title)) == len(fold_plain(title))
+    assert _fold_each(f"{title}\n{text}").folded_length(len(title)) == len(fold_plain(title))
+
+
+@given(st.text(st.characters(max_codepoint=127)))
+def test_ascii_folds_exactly_like_the_character_path(text: str) -> None:
+    fast, slow = fold(text), _fold_each(text)
+    assert fast.text == slow.text
+    assert [fast.original_index(i) for i in range(len(slow.text))] == list(slow.origin or ())

@@ -19,9 +19,11 @@ The decisions, in order:
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 from digest.config import SignalsConfig
@@ -167,7 +169,7 @@ class Classifier:
             notes.append(f"only the first {MAX_CHARS:,} characters were read")
         folded = fold(original)
         found = self._matcher.find(folded)
-        title_end = len(fold_plain(item.title))
+        title_end = folded.folded_length(len(item.title))
         lang = self.languages.detect(original, item.lang_hint)
         evidence: list[Evidence] = []
 
@@ -256,8 +258,9 @@ class Classifier:
             for payload in hit.payloads:
                 sides.setdefault((payload.rule, payload.side), []).append(hit)
         pairs = []
-        for number, rule in enumerate(self.lexicon.near_rules):
-            for a in sides.get((number, "a"), []):
+        for number in sorted(number for number, side in sides if side == "a"):
+            rule = self.lexicon.near_rules[number]
+            for a in sides[number, "a"]:
                 for b in sides.get((number, "b"), []):
                     first, second = (a, b) if a.start <= b.start else (b, a)
                     if first.end > second.start:
@@ -285,12 +288,13 @@ class Classifier:
             blocking = [
                 x
                 for x in excludes
-                if overlaps(match, [(x.start, x.end)])
+                if x.start < match.end
+                and match.start < x.end
                 and (GLOBAL in x.payloads or set(x.payloads) & set(match.payloads))
             ]
             if blocking:
                 vetoed.append(blocking[0])
-            elif not overlaps(match, registers):
+            elif not registers or not overlaps(match, registers):
                 kept.append(match)
         by_category: dict[str, list[Match[str]]] = {}
         for match in kept:
@@ -361,13 +365,14 @@ class Classifier:
         a destination ("taken to hospital")."""
         hits = scan.found["targets"]
         text = scan.folded.text
+        casualty_spans = scan.casualty_spans
         near = []
         for hit in hits:
             preceding = _WORD.findall(text[max(0, hit.start - 30) : hit.start])[-2:]
             if _NOT_TARGET_CUES.intersection(preceding):
                 continue
             if any(_shortly_before(a, hit, text, TARGET_WINDOW) for a in scan.terms) or any(
-                _shortly_before(hit, b, text, TARGET_WINDOW) for b in scan.casualty_spans
+                _shortly_before(hit, b, text, TARGET_WINDOW) for b in casualty_spans
             ):
                 near.append(hit)
         return near
@@ -384,7 +389,7 @@ class Classifier:
         idioms = [(h.start, h.end) for h in hits if "exclude" in h.payloads]
         for hit in hits:
             kind = hit.payloads[0]
-            if kind not in counts or overlaps(hit, idioms):
+            if kind not in counts or (idioms and overlaps(hit, idioms)):
                 continue
             # the words around the hit only: a long text is not tokenised for each casualty word
             around = max(0, hit.start - WORDS_AROUND_CHARS)
@@ -407,8 +412,10 @@ class Classifier:
         return Casualties(killed=counts["killed"], injured=counts["injured"])
 
     def _count(self, text: str, words: list[re.Match[str]], index: int) -> int | None:
-        start, end = words[index].span()
         word = words[index].group()
+        if word not in self.lexicon.numbers and not _NUMBER.fullmatch(word):
+            return None
+        start, end = words[index].span()
         neighbours = {w.group() for w in words[max(0, index - 1) : index + 2]} - {word}
         if neighbours & _MONTHS or neighbours & _AGE_WORDS:
             return None
@@ -429,9 +436,10 @@ def _shortly_before(first: Match[Any], second: Match[Any], text: str, words: int
     if first.end > second.start:
         return False
     start, end = first.end, second.start  # searched in place: no copy of the gap
-    return (
-        not _SENTENCE_END.search(text, start, end) and len(_WORD.findall(text, start, end)) <= words
-    )
+    if _SENTENCE_END.search(text, start, end):
+        return False
+    # only as many words as it takes to know: the gap may be long
+    return next(islice(_WORD.finditer(text, start, end), words, None), None) is None
 
 
 def _dateline(mention: Mention, folded: Folded) -> bool:
@@ -465,18 +473,35 @@ def _order_places(
     country counts for less than a place inside it, so "Lebanon" rarely outranks a town."""
     scores: dict[str, float] = {}
     first: dict[str, int] = {}
+    starts = [t.start for t in terms]  # terms are in order of start
+    ends = sorted(t.end for t in terms)
     for mention, place in places:
         before = text[max(0, mention.start - 20) : mention.start].rstrip()
         weight = 0.0
         if not before.endswith(_ORIGIN_CUES):
             weight = 1.0 + (TITLE_WEIGHT if mention.start < title_end else 0.0)
             if terms:
-                distance = min(max(0, t.start - mention.end, mention.start - t.end) for t in terms)
+                distance = _distance(mention, starts, ends)
                 weight += NEAR_WEIGHT * max(0.0, 1 - distance / NEAR_CHARS)
         weight *= PRECISION_FACTOR[place.level]
         scores[place.id] = scores.get(place.id, 0.0) + weight
         first[place.id] = min(first.get(place.id, mention.start), mention.start)
     return sorted(places, key=lambda e: (-scores[e[1].id], first[e[1].id], e[0].start))
+
+
+def _distance(mention: Mention, starts: list[int], ends: list[int]) -> int:
+    """Characters between the mention and the nearest of some spans (0 if one overlaps it),
+    given their starts and their ends, each sorted."""
+    after = bisect_left(starts, mention.end)  # spans from here on start after the mention
+    before = bisect_right(ends, mention.start)  # and these end before it
+    if before + len(starts) - after < len(starts):
+        return 0
+    gaps = []
+    if after < len(starts):
+        gaps.append(starts[after] - mention.end)
+    if before:
+        gaps.append(mention.start - ends[before - 1])
+    return min(gaps)
 
 
 def _distinct_locations(ordered: list[tuple[Mention, Place]]) -> list[Location]:
@@ -493,7 +518,7 @@ def _distinct_locations(ordered: list[tuple[Mention, Place]]) -> list[Location]:
         if place.id in seen:
             continue
         seen.add(place.id)
-        location = place.location()
+        location = _location(place)
         named = districts.get(place.admin1_pcode or "", set())
         unsure = not location.admin2_pcode or place.admin2_inferred
         if location.precision == "locality" and unsure and len(named) == 1:
@@ -501,6 +526,11 @@ def _distinct_locations(ordered: list[tuple[Mention, Place]]) -> list[Location]:
             location = replace(location, admin2=name, admin2_pcode=pcode)
         locations.append(location)
     return locations
+
+
+@lru_cache(maxsize=8192)
+def _location(place: Place) -> Location:
+    return place.location()
 
 
 def _evidence(

@@ -9,6 +9,8 @@ import csv
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 
 from digest.resources import package_data
@@ -89,6 +91,7 @@ class Gazetteer:
         self.name_entries = tuple((name, Name.of(name, place)) for name, place in names)
         self.demonym_entries = tuple(demonyms)
         self._cues = dict(cues or {})
+        self._spellings: dict[str, _Spellings] = {}  # by the folded phrase matched
         self.by_pcode = {p.id: p for p in places.values() if p.level in ("admin1", "admin2")}
 
     @classmethod
@@ -131,47 +134,89 @@ class Gazetteer:
         """The place names among matches of `name_entries`, each with every place it may name;
         a name that is also a common word (ambiguous.tsv) counts only after one of its cue
         words ("في صور")."""
-        found: list[Match[Name]] = []
+        found: list[Mention] = []
         for match in matches:
             cues = self._cues.get(match.pattern)
             if cues is not None and not _cued(folded.text, match.start, cues):
                 continue
-            names = _capitalised(match, folded, original)
-            if names:
-                found.append(Match(match.start, match.end, names, match.pattern))
-        return [
-            Mention(m.start, m.end, tuple(dict.fromkeys(n.place for n in m.payloads)))
-            for m in longest_first(found)
-        ]
+            candidates = self._spelling(match).candidates(match, folded, original)
+            if candidates:
+                found.append(Mention(match.start, match.end, candidates))
+        return longest_first(found)
+
+    def _spelling(self, match: Match[Name]) -> _Spellings:
+        spellings = self._spellings.get(match.pattern)
+        if spellings is None or spellings.names is not match.payloads:
+            spellings = self._spellings[match.pattern] = _Spellings.of(match.payloads)
+        return spellings
 
 
-def _capitalised(match: Match[Name], folded: Folded, original: str) -> tuple[Name, ...]:
-    """The names whose capital letters are capitals in the original text too."""
-    capitals: dict[tuple[int, ...], bool] = {}  # the names of a match share a few spellings
-    for name in match.payloads:
-        if name.capitals not in capitals:
-            capitals[name.capitals] = all(
-                original[folded.original_index(match.start + i)].isupper()
-                for i in name.capitals
-                if match.start + i < match.end
-            )
-    return tuple(name for name in match.payloads if capitals[name.capitals])
+@dataclass(frozen=True, slots=True)
+class _Spellings:
+    """The names a matched phrase may be, grouped by their capital letters (the names of a match
+    share a few spellings), and the places they name when every spelling is capitalised."""
+
+    names: tuple[Name, ...]
+    capitals: tuple[tuple[int, ...], ...]
+    spelling_of: tuple[int, ...]  # for each name, its index in `capitals`
+    places: tuple[Place, ...]
+
+    @classmethod
+    def of(cls, names: tuple[Name, ...]) -> _Spellings:
+        capitals = tuple(dict.fromkeys(name.capitals for name in names))
+        spelling_of = tuple(capitals.index(name.capitals) for name in names)
+        return cls(names, capitals, spelling_of, _places(names))
+
+    def candidates(self, match: Match[Name], folded: Folded, original: str) -> tuple[Place, ...]:
+        """The places named by the names whose capital letters are capitals in the original
+        text too."""
+        if self.capitals == ((),):  # no capital letter to check (Arabic names)
+            return self.places
+        written = [_capitalised(capitals, match, folded, original) for capitals in self.capitals]
+        if all(written):
+            return self.places
+        return _places(
+            tuple(n for n, s in zip(self.names, self.spelling_of, strict=True) if written[s])
+        )
 
 
-def _codes(place: Place) -> set[str]:
-    return {code for code in (place.admin1_pcode, place.admin2_pcode, place.id) if code}
+def _places(names: tuple[Name, ...]) -> tuple[Place, ...]:
+    return tuple(dict.fromkeys(name.place for name in names))
+
+
+def _capitalised(
+    capitals: tuple[int, ...], match: Match[Name], folded: Folded, original: str
+) -> bool:
+    start, end = match.start, match.end
+    return all(
+        original[folded.original_index(start + i)].isupper() for i in capitals if start + i < end
+    )
+
+
+@lru_cache(maxsize=8192)
+def _codes_of(places: tuple[Place, ...]) -> frozenset[str]:
+    """The codes of the places and of the units they lie in."""
+    return frozenset(
+        code
+        for place in places
+        for code in (place.admin1_pcode, place.admin2_pcode, place.id)
+        if code
+    )
 
 
 def resolve(mentions: list[Mention], scope: frozenset[str]) -> list[tuple[Mention, Place]]:
     """Choose one place per mention: the reading that shares a district (else a governorate)
     with the most other mentions ("Talya (Baalbek)"), else one in the region of interest, else
     the seat of a district or governorate of the same name, else the most populous."""
-    mention_codes = [set().union(*(_codes(p) for p in m.candidates)) for m in mentions]
-    mentions_with = Counter(code for codes in mention_codes for code in codes)
+    mention_codes = [_codes_of(m.candidates) for m in mentions]
+    mentions_with = Counter(chain.from_iterable(mention_codes))
     chosen = []
     for mention, codes in zip(mentions, mention_codes, strict=True):
+        if len(mention.candidates) == 1:
+            chosen.append((mention, mention.candidates[0]))
+            continue
 
-        def support(place: Place, codes: set[str] = codes) -> tuple[int, int]:
+        def support(place: Place, codes: frozenset[str] = codes) -> tuple[int, int]:
             """How many other mentions may stand in the place's district, and governorate."""
             district, governorate = place.admin2_pcode, place.admin1_pcode
             return (

@@ -30,7 +30,9 @@ MIN_CONFIDENCE = 0.5
 LINGUA_CHARS = 400  # lingua reads the start of a long text only
 FUNCTION_WORDS_NEEDED = 4  # and twice as many as the other language's
 
+_ARABIC_LETTER = re.compile(r"[\u0621-\u064a\u0671-\u06d3]")
 _NOT_ARABIC_LETTER = re.compile(r"[^\u0621-\u064a\u0671-\u06d3]+")
+_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _NOT_LATIN_LETTER = re.compile(r"[^A-Za-z\u00c0-\u024f]+")
 _PERSIAN_LETTERS = re.compile("[پچژگکی]")
 _ENGLISH = frozenset(
@@ -92,6 +94,8 @@ _FRENCH = frozenset(
     ]
 )
 
+_FUNCTION_WORDS = _ENGLISH | _FRENCH
+
 
 class LanguageIdentifier:
     @cached_property
@@ -100,15 +104,15 @@ class LanguageIdentifier:
 
     def detect(self, text: str, hint: str | None = None) -> str:
         """ISO 639-1 code; the hint decides only when the text itself is not conclusive."""
-        arabic = len(_NOT_ARABIC_LETTER.sub("", text))
-        latin = len(_NOT_LATIN_LETTER.sub("", text))
-        if arabic > latin:
+        arabic = _arabic_letters(text)
+        # the letters of the two alphabets are distinct, so most Arabic texts need no Latin count
+        if arabic and (2 * arabic > len(text) or arabic > _latin_letters(text)):
             return "fa" if len(_PERSIAN_LETTERS.findall(text)) > arabic / 50 else "ar"
-        if latin == 0:
+        if _LATIN_LETTER.search(text) is None:
             return self._lingua(text, hint) if any(c.isalpha() for c in text) else hint or "und"
-        words = text.lower().split()
-        english = sum(map(_ENGLISH.__contains__, words))
-        french = sum(map(_FRENCH.__contains__, words))
+        function = list(filter(_FUNCTION_WORDS.__contains__, text.lower().split()))
+        english = sum(map(_ENGLISH.__contains__, function))
+        french = sum(map(_FRENCH.__contains__, function))
         if english >= FUNCTION_WORDS_NEEDED and english >= 2 * french:
             return "en"
         if french >= FUNCTION_WORDS_NEEDED and french >= 2 * english:
@@ -121,6 +125,16 @@ class LanguageIdentifier:
         if best.value < MIN_CONFIDENCE and hint:
             return hint
         return _iso(best.language.iso_code_639_1)
+
+
+def _arabic_letters(text: str) -> int:
+    if _ARABIC_LETTER.search(text) is None:  # finding none is cheaper than counting
+        return 0
+    return len(_NOT_ARABIC_LETTER.sub("", text))
+
+
+def _latin_letters(text: str) -> int:
+    return len(_NOT_LATIN_LETTER.sub("", text))
 
 
 def _iso(code: IsoCode639_1) -> str:

@@ -10,13 +10,24 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import ahocorasick
 
 from digest.text import ARABIC_CLITICS, Folded, fold_plain, is_arabic, word_end
 
 P = TypeVar("P")
+
+
+class Span(Protocol):
+    @property
+    def start(self) -> int: ...
+
+    @property
+    def end(self) -> int: ...
+
+
+S = TypeVar("S", bound=Span)
 CLITIC_MAX = max(len(prefix) for prefix in ARABIC_CLITICS)
 
 
@@ -50,11 +61,20 @@ class MultiMatcher:
                     by_kind.setdefault(kind, {})[meaning] = None
         self._automaton = ahocorasick.Automaton()
         for word, variants in meanings.items():
-            compiled = tuple(
-                (prefix, tuple((kind, tuple(values)) for kind, values in by_kind.items()))
-                for prefix, by_kind in variants.items()
+            # what the word means where it ends a word, and where a word goes on past it
+            closed = tuple(
+                (kind, tuple(values))
+                for by_kind in variants.values()
+                for kind, values in by_kind.items()
             )
-            self._automaton.add_word(word, (word, len(word), is_arabic(word[0]), compiled))
+            open_ = tuple(
+                (kind, tuple(values))
+                for prefix, by_kind in variants.items()
+                if prefix
+                for kind, values in by_kind.items()
+            )
+            value = (word, len(word), is_arabic(word[0]), closed, open_)
+            self._automaton.add_word(word, value)
         self.size = len(meanings)
         if meanings:
             self._automaton.make_automaton()
@@ -67,17 +87,18 @@ class MultiMatcher:
         text = folded.text
         size = len(text)
         # the hot loop of classification: boundary tests are inlined
-        for last, (key, length, arabic, variants) in self._automaton.iter(text):
+        for last, (key, length, arabic, closed, open_) in self._automaton.iter(text):
             start = last - length + 1
             if start and text[start - 1].isalnum() and not (arabic and _clitic(text, start)):
                 continue
             end = last + 1
-            closed = end == size or not text[end].isalnum()
-            for prefix, by_kind in variants:
-                if closed or prefix:
-                    stop = end if closed else word_end(text, end)
-                    for kind, payloads in by_kind:
-                        found[kind].append(Match(start, stop, payloads, key))
+            if end == size or not text[end].isalnum():
+                for kind, payloads in closed:
+                    found[kind].append(Match(start, end, payloads, key))
+            elif open_:
+                stop = word_end(text, end)
+                for kind, payloads in open_:
+                    found[kind].append(Match(start, stop, payloads, key))
         return found
 
 
@@ -91,9 +112,9 @@ def _clitic(text: str, start: int) -> bool:
     return text[begin:start] in ARABIC_CLITICS
 
 
-def longest_first(matches: list[Match[P]]) -> list[Match[P]]:
+def longest_first(matches: list[S]) -> list[S]:
     """Non-overlapping matches, preferring the longest at each place."""
-    chosen: list[Match[P]] = []  # by start; disjoint, so by end too
+    chosen: list[S] = []  # by start; disjoint, so by end too
     starts: list[int] = []
     for match in sorted(matches, key=lambda m: (-(m.end - m.start), m.start)):
         # of the chosen starting before this match ends, the last ends last
