@@ -110,7 +110,6 @@ class _Open:
     into: _Open | None = None  # the story this one was merged into
     districts: set[str] = field(default_factory=set)
     governorates: set[str] = field(default_factory=set)
-    unit: Vector | None = None  # the centroid at unit length, until the story grows
     top: list[str] | None = None  # its strongest words, until the story grows
     number: int = 0  # order of creation: of stories first seen at once, the earlier is first
     filed: list[str] = field(default_factory=list)  # the strongest words indexed for merges
@@ -139,7 +138,7 @@ class _Open:
                 centroid[word] = old + weight
         # |c + v|² with v of unit length (or empty)
         self.norm_squared += 2 * overlap + (1.0 if report.vector else 0.0)
-        self.unit = self.top = None
+        self.top = None
         self.reports.append(report)
         self.words += len(report.vector)
         self.risk = self.risk or report.risk
@@ -162,15 +161,34 @@ class _Open:
             return not self.districts & districts
         return bool(self.governorates and governorates and not self.governorates & governorates)
 
-    def unit_centroid(self) -> Vector:
-        if self.unit is None:
-            norm = math.sqrt(self.norm_squared) or 1.0
-            self.unit = {word: weight / norm for word, weight in self.centroid.items()}
-        return self.unit
+    def norm(self) -> float:
+        return math.sqrt(self.norm_squared) or 1.0
+
+    def cosine(self, other: _Open) -> float:
+        """The dot product of the two centroids at unit length, in the smaller one's order (as
+        `dot`), each weight divided by its story's norm as it is used: no unit-length copy of a
+        centroid is made."""
+        small, large = (other, self) if len(self.centroid) > len(other.centroid) else (self, other)
+        mine, theirs = small.centroid, large.centroid
+        n, m = small.norm(), large.norm()
+        return sum(
+            [weight / n * (theirs[word] / m) for word, weight in mine.items() if word in theirs]
+        )
 
     def top_words(self) -> list[str]:
+        """The LOOKUP_WORDS strongest words of the centroid at unit length (in no set order)."""
         if self.top is None:
-            self.top = strongest(self.unit_centroid(), LOOKUP_WORDS)
+            centroid = self.centroid
+            ranked = sorted(centroid, key=centroid.__getitem__, reverse=True)
+            self.top = ranked[:LOOKUP_WORDS]
+            if len(ranked) > LOOKUP_WORDS:
+                # dividing by the norm can make the last word kept and the first left out equal,
+                # and of equals the first in the centroid's order is kept
+                norm = self.norm()
+                kept, left = ranked[LOOKUP_WORDS - 1], ranked[LOOKUP_WORDS]
+                if centroid[kept] / norm == centroid[left] / norm:
+                    unit = {word: weight / norm for word, weight in centroid.items()}
+                    self.top = strongest(unit, LOOKUP_WORDS)
         return self.top
 
     def story(self) -> Story:
@@ -376,7 +394,7 @@ class Clusterer:
             a, b = _current(first), _current(second)
             if a is b:
                 continue
-            similarity = dot(a.unit_centroid(), b.unit_centroid())
+            similarity = a.cosine(b)
             if similarity < _merge_threshold(a, b) or not _overlap(a, b):
                 continue
             if a.elsewhere(b.districts, b.governorates):
@@ -527,7 +545,7 @@ def _alike(earlier: _Open, later: _Open) -> list[_Pair]:
     """The pair, when close enough in time and place and similar enough to merge."""
     if not _overlap(earlier, later) or later.elsewhere(earlier.districts, earlier.governorates):
         return []
-    similarity = dot(later.unit_centroid(), earlier.unit_centroid())
+    similarity = later.cosine(earlier)
     if similarity < _merge_threshold(earlier, later):
         return []
     return [(similarity, _rank(earlier), _rank(later), earlier, later)]
