@@ -74,6 +74,9 @@ def item_terms(entry: AssessedItem) -> dict[str, int]:
     return terms(entry.item.title, entry.item.text)
 
 
+_NOWHERE: frozenset[str] = frozenset()
+
+
 @dataclass(slots=True)
 class _Report:
     """An item as the clusterer handles it, with what every rule asks of it worked out once."""
@@ -89,8 +92,7 @@ class _Report:
     @classmethod
     def of(cls, entry: AssessedItem, vector: Vector) -> _Report:
         primary = entry.assessment.primary
-        districts: frozenset[str] = frozenset()
-        governorates: frozenset[str] = frozenset()
+        districts = governorates = _NOWHERE
         if primary is not None and primary.precision != "country":
             districts = frozenset(filter(None, [primary.admin2_pcode]))
             governorates = frozenset(filter(None, [primary.admin1_pcode]))
@@ -114,7 +116,8 @@ class _Open:
     number: int = 0  # order of creation: of stories first seen at once, the earlier is first
     filed: list[str] = field(default_factory=list)  # the strongest words indexed for merges
     filed_under: list[tuple[str, int]] = field(default_factory=list)  # (word, period) keys
-    open_until: float = -math.inf  # reports after this time cannot join (last + STORY_WINDOW)
+    # reports after this time cannot join (last + STORY_WINDOW; -inf once merged into another)
+    open_until: float = -math.inf
     # an incident story: reports of the same kind recur daily, so its time window is narrower
     risk: bool = False
 
@@ -123,16 +126,15 @@ class _Open:
             return 0.0
         return dot(vector, self.centroid) / math.sqrt(self.norm_squared)
 
-    def add(self, report: _Report) -> list[str]:
-        """Adds a report; returns the words new to the story."""
+    def add(self, report: _Report, by_word: defaultdict[str, list[_Open]]) -> None:
+        """Adds a report, and files the story in `by_word` under the words new to it."""
         centroid = self.centroid
         overlap = 0.0
-        new = []
         for word, weight in report.vector.items():
             old = centroid.get(word)
             if old is None:
                 centroid[word] = weight
-                new.append(word)
+                by_word[word].append(self)
             else:
                 overlap += weight * old
                 centroid[word] = old + weight
@@ -152,7 +154,6 @@ class _Open:
         if moment > self.last:
             self.last = moment
             self.open_until = moment + STORY_SECONDS
-        return new
 
     def elsewhere(self, districts: Set[str], governorates: Set[str]) -> bool:
         """Whether places named as where things happened rule out one incident: no district
@@ -247,7 +248,7 @@ class Clusterer:
         self._by_url: dict[str, _Open] = {}
         self._by_hash: dict[str, _Open] = {}
         self._by_place: dict[tuple[str, str], list[_Open]] = {}
-        self._by_word: dict[str, list[_Open]] = defaultdict(list)
+        self._by_word: defaultdict[str, list[_Open]] = defaultdict(list)
         self._of_item: dict[str, tuple[_Open, _Report]] = {}
         self._by_id: dict[str, _Open] = {}
         # live stories by strongest word and period (see _file_by_top)
@@ -301,31 +302,35 @@ class Clusterer:
     def _candidates(self, report: _Report) -> list[tuple[_Open, float]]:
         """Stories in the report's time window sharing its strongest words, most similar first."""
         partial: dict[_Open, float] = defaultdict(float)
+        by_word = self._by_word
         vector, moment = report.vector, report.moment
         for word in strongest(vector, LOOKUP_WORDS):
-            postings = self._by_word.get(word)
+            postings = by_word.get(word)
             if not postings:
                 continue
             weight = vector[word]
             closed = 0
             for state in postings:
-                if state.into is None and moment <= state.open_until:
+                if moment <= state.open_until:  # never, once the story is merged into another
                     partial[state] += weight * state.centroid[word]
                 else:
                     closed += 1
             if closed * 2 > len(postings):  # dropped once they are most of the list
-                self._by_word[word] = [
-                    s for s in postings if s.into is None and moment <= s.open_until
-                ]
-        eligible = [state for state in partial if _in_time(state, report)]
+                by_word[word] = [s for s in postings if moment <= s.open_until]
+        if report.risk:  # the window is narrower for two incidents
+            eligible = [state for state in partial if _in_time(state, report)]
+        else:  # the look-up checked the end of the window
+            eligible = [state for state in partial if state.first - STORY_SECONDS <= moment]
         best = sorted(eligible, key=partial.__getitem__, reverse=True)[:CANDIDATES]
         scored = [(state, state.similarity(vector)) for state in best]
         return sorted(scored, key=lambda pair: -pair[1])
 
     def _incident(self, report: _Report) -> tuple[_Open, _Report, str] | None:
+        if not report.risk:
+            return None
         primary = report.entry.assessment.primary
         key = place_key(primary)
-        if not (report.risk and key):
+        if not key:
             return None
         for family in sorted(families(report.entry)):
             for state in reversed(self._by_place.get((key, family), [])):
@@ -358,8 +363,7 @@ class Clusterer:
                 for family in families(entry):
                     self._by_place.setdefault((key, family), []).append(state)
         report.reason = reason
-        for word in state.add(report):
-            self._by_word[word].append(state)
+        state.add(report, self._by_word)
         if entry.item.url:
             self._by_url.setdefault(entry.item.url, state)
         self._by_hash.setdefault(entry.item.content_hash, state)
@@ -468,10 +472,10 @@ class Clusterer:
     def _absorb(self, keep: _Open, gone: _Open, reason: str) -> None:
         gone.reports[0].reason = reason
         for report in gone.reports:
-            for word in keep.add(report):
-                self._by_word[word].append(keep)
+            keep.add(report, self._by_word)
             self._of_item[report.entry.item.id] = (keep, report)
         gone.into = keep
+        gone.open_until = -math.inf
         keep.reports.sort(key=lambda r: r.moment)  # after the merge, in order of publication
 
     def story_of(self, item_id: str) -> tuple[str, str]:
