@@ -120,21 +120,36 @@ class Frequencies:
         read = list(documents)
         counts = Counter(chain.from_iterable(read))  # in how many documents each word is
         total = len(read) + 1
-        self._idf = {word: math.log(total / (count + 0.5)) for word, count in counts.items()}
-        self._unseen = math.log(total / 0.5)
+        idf = {word: math.log(total / (count + 0.5)) for word, count in counts.items()}
+        self._idf = _Idf(idf, math.log(total / 0.5))
         self.documents = total - 1
 
     def vector(self, counts: Mapping[str, int]) -> Vector:
         """The unit vector of a report's words, weighted (1 + log tf) * idf."""
-        idf, unseen, tf = self._idf, self._unseen, _TF
-        weights = {
-            word: (tf[count] if count < _TF_KEPT else 1.0 + math.log(count)) * idf.get(word, unseen)
+        idf, tf, kept = self._idf, _TF, _TF_KEPT
+        vector = {
+            word: (tf[count] if count < kept else 1.0 + math.log(count)) * idf[word]
             for word, count in counts.items()
         }
-        norm = math.sqrt(sum([w * w for w in weights.values()]))
+        norm = math.sqrt(sum([w * w for w in vector.values()]))
         if not norm:
             return {}
-        return {word: w / norm for word, w in weights.items()}
+        for word, weight in vector.items():  # to unit length, in place
+            vector[word] = weight / norm
+        return vector
+
+
+class _Idf(dict[str, float]):
+    """Inverse document frequency of each word read, and `unseen` for any other."""
+
+    __slots__ = ("unseen",)
+
+    def __init__(self, idf: Mapping[str, float], unseen: float) -> None:
+        super().__init__(idf)
+        self.unseen = unseen
+
+    def __missing__(self, word: str) -> float:
+        return self.unseen
 
 
 def dot(a: Mapping[str, float], b: Mapping[str, float]) -> float:

@@ -74,6 +74,9 @@ def item_terms(entry: AssessedItem) -> dict[str, int]:
     return terms(entry.item.title, entry.item.text)
 
 
+_NOWHERE: frozenset[str] = frozenset()
+
+
 @dataclass(slots=True)
 class _Report:
     """An item as the clusterer handles it, with what every rule asks of it worked out once."""
@@ -89,8 +92,7 @@ class _Report:
     @classmethod
     def of(cls, entry: AssessedItem, vector: Vector) -> _Report:
         primary = entry.assessment.primary
-        districts: frozenset[str] = frozenset()
-        governorates: frozenset[str] = frozenset()
+        districts = governorates = _NOWHERE
         if primary is not None and primary.precision != "country":
             districts = frozenset(filter(None, [primary.admin2_pcode]))
             governorates = frozenset(filter(None, [primary.admin1_pcode]))
@@ -110,12 +112,12 @@ class _Open:
     into: _Open | None = None  # the story this one was merged into
     districts: set[str] = field(default_factory=set)
     governorates: set[str] = field(default_factory=set)
-    unit: Vector | None = None  # the centroid at unit length, until the story grows
     top: list[str] | None = None  # its strongest words, until the story grows
     number: int = 0  # order of creation: of stories first seen at once, the earlier is first
     filed: list[str] = field(default_factory=list)  # the strongest words indexed for merges
     filed_under: list[tuple[str, int]] = field(default_factory=list)  # (word, period) keys
-    open_until: float = -math.inf  # reports after this time cannot join (last + STORY_WINDOW)
+    # reports after this time cannot join (last + STORY_WINDOW; -inf once merged into another)
+    open_until: float = -math.inf
     # an incident story: reports of the same kind recur daily, so its time window is narrower
     risk: bool = False
 
@@ -124,22 +126,21 @@ class _Open:
             return 0.0
         return dot(vector, self.centroid) / math.sqrt(self.norm_squared)
 
-    def add(self, report: _Report) -> list[str]:
-        """Adds a report; returns the words new to the story."""
+    def add(self, report: _Report, by_word: defaultdict[str, list[_Open]]) -> None:
+        """Adds a report, and files the story in `by_word` under the words new to it."""
         centroid = self.centroid
         overlap = 0.0
-        new = []
         for word, weight in report.vector.items():
             old = centroid.get(word)
             if old is None:
                 centroid[word] = weight
-                new.append(word)
+                by_word[word].append(self)
             else:
                 overlap += weight * old
                 centroid[word] = old + weight
         # |c + v|² with v of unit length (or empty)
         self.norm_squared += 2 * overlap + (1.0 if report.vector else 0.0)
-        self.unit = self.top = None
+        self.top = None
         self.reports.append(report)
         self.words += len(report.vector)
         self.risk = self.risk or report.risk
@@ -153,7 +154,6 @@ class _Open:
         if moment > self.last:
             self.last = moment
             self.open_until = moment + STORY_SECONDS
-        return new
 
     def elsewhere(self, districts: Set[str], governorates: Set[str]) -> bool:
         """Whether places named as where things happened rule out one incident: no district
@@ -162,15 +162,34 @@ class _Open:
             return not self.districts & districts
         return bool(self.governorates and governorates and not self.governorates & governorates)
 
-    def unit_centroid(self) -> Vector:
-        if self.unit is None:
-            norm = math.sqrt(self.norm_squared) or 1.0
-            self.unit = {word: weight / norm for word, weight in self.centroid.items()}
-        return self.unit
+    def norm(self) -> float:
+        return math.sqrt(self.norm_squared) or 1.0
+
+    def cosine(self, other: _Open) -> float:
+        """The dot product of the two centroids at unit length, in the smaller one's order (as
+        `dot`), each weight divided by its story's norm as it is used: no unit-length copy of a
+        centroid is made."""
+        small, large = (other, self) if len(self.centroid) > len(other.centroid) else (self, other)
+        mine, theirs = small.centroid, large.centroid
+        n, m = small.norm(), large.norm()
+        return sum(
+            [weight / n * (theirs[word] / m) for word, weight in mine.items() if word in theirs]
+        )
 
     def top_words(self) -> list[str]:
+        """The LOOKUP_WORDS strongest words of the centroid at unit length (in no set order)."""
         if self.top is None:
-            self.top = strongest(self.unit_centroid(), LOOKUP_WORDS)
+            centroid = self.centroid
+            ranked = sorted(centroid, key=centroid.__getitem__, reverse=True)
+            self.top = ranked[:LOOKUP_WORDS]
+            if len(ranked) > LOOKUP_WORDS:
+                # dividing by the norm can make the last word kept and the first left out equal,
+                # and of equals the first in the centroid's order is kept
+                norm = self.norm()
+                kept, left = ranked[LOOKUP_WORDS - 1], ranked[LOOKUP_WORDS]
+                if centroid[kept] / norm == centroid[left] / norm:
+                    unit = {word: weight / norm for word, weight in centroid.items()}
+                    self.top = strongest(unit, LOOKUP_WORDS)
         return self.top
 
     def story(self) -> Story:
@@ -229,7 +248,7 @@ class Clusterer:
         self._by_url: dict[str, _Open] = {}
         self._by_hash: dict[str, _Open] = {}
         self._by_place: dict[tuple[str, str], list[_Open]] = {}
-        self._by_word: dict[str, list[_Open]] = defaultdict(list)
+        self._by_word: defaultdict[str, list[_Open]] = defaultdict(list)
         self._of_item: dict[str, tuple[_Open, _Report]] = {}
         self._by_id: dict[str, _Open] = {}
         # live stories by strongest word and period (see _file_by_top)
@@ -283,31 +302,35 @@ class Clusterer:
     def _candidates(self, report: _Report) -> list[tuple[_Open, float]]:
         """Stories in the report's time window sharing its strongest words, most similar first."""
         partial: dict[_Open, float] = defaultdict(float)
+        by_word = self._by_word
         vector, moment = report.vector, report.moment
         for word in strongest(vector, LOOKUP_WORDS):
-            postings = self._by_word.get(word)
+            postings = by_word.get(word)
             if not postings:
                 continue
             weight = vector[word]
             closed = 0
             for state in postings:
-                if state.into is None and moment <= state.open_until:
+                if moment <= state.open_until:  # never, once the story is merged into another
                     partial[state] += weight * state.centroid[word]
                 else:
                     closed += 1
             if closed * 2 > len(postings):  # dropped once they are most of the list
-                self._by_word[word] = [
-                    s for s in postings if s.into is None and moment <= s.open_until
-                ]
-        eligible = [state for state in partial if _in_time(state, report)]
+                by_word[word] = [s for s in postings if moment <= s.open_until]
+        if report.risk:  # the window is narrower for two incidents
+            eligible = [state for state in partial if _in_time(state, report)]
+        else:  # the look-up checked the end of the window
+            eligible = [state for state in partial if state.first - STORY_SECONDS <= moment]
         best = sorted(eligible, key=partial.__getitem__, reverse=True)[:CANDIDATES]
         scored = [(state, state.similarity(vector)) for state in best]
         return sorted(scored, key=lambda pair: -pair[1])
 
     def _incident(self, report: _Report) -> tuple[_Open, _Report, str] | None:
+        if not report.risk:
+            return None
         primary = report.entry.assessment.primary
         key = place_key(primary)
-        if not (report.risk and key):
+        if not key:
             return None
         for family in sorted(families(report.entry)):
             for state in reversed(self._by_place.get((key, family), [])):
@@ -340,8 +363,7 @@ class Clusterer:
                 for family in families(entry):
                     self._by_place.setdefault((key, family), []).append(state)
         report.reason = reason
-        for word in state.add(report):
-            self._by_word[word].append(state)
+        state.add(report, self._by_word)
         if entry.item.url:
             self._by_url.setdefault(entry.item.url, state)
         self._by_hash.setdefault(entry.item.content_hash, state)
@@ -376,7 +398,7 @@ class Clusterer:
             a, b = _current(first), _current(second)
             if a is b:
                 continue
-            similarity = dot(a.unit_centroid(), b.unit_centroid())
+            similarity = a.cosine(b)
             if similarity < _merge_threshold(a, b) or not _overlap(a, b):
                 continue
             if a.elsewhere(b.districts, b.governorates):
@@ -450,10 +472,10 @@ class Clusterer:
     def _absorb(self, keep: _Open, gone: _Open, reason: str) -> None:
         gone.reports[0].reason = reason
         for report in gone.reports:
-            for word in keep.add(report):
-                self._by_word[word].append(keep)
+            keep.add(report, self._by_word)
             self._of_item[report.entry.item.id] = (keep, report)
         gone.into = keep
+        gone.open_until = -math.inf
         keep.reports.sort(key=lambda r: r.moment)  # after the merge, in order of publication
 
     def story_of(self, item_id: str) -> tuple[str, str]:
@@ -527,7 +549,7 @@ def _alike(earlier: _Open, later: _Open) -> list[_Pair]:
     """The pair, when close enough in time and place and similar enough to merge."""
     if not _overlap(earlier, later) or later.elsewhere(earlier.districts, earlier.governorates):
         return []
-    similarity = dot(later.unit_centroid(), earlier.unit_centroid())
+    similarity = later.cosine(earlier)
     if similarity < _merge_threshold(earlier, later):
         return []
     return [(similarity, _rank(earlier), _rank(later), earlier, later)]

@@ -4,6 +4,7 @@ apart, merges, rising tolls, storage of merges, and `digest stories`."""
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -18,11 +19,11 @@ from digest.config import DigestConfig
 from digest.jsonl import cluster_lines
 from digest.scoring import Scores, bcubed
 from digest.signals.classify import Classifier, Text
-from digest.similarity import _words
+from digest.similarity import _words, dot, strongest
 from digest.sources.normalise import content_hash
 from digest.storage.base import NewSource
 from digest.storage.sqlite import SqliteStorage
-from digest.stories import STORY_SECONDS, Clusterer, Vocabulary
+from digest.stories import LOOKUP_WORDS, STORY_SECONDS, Clusterer, Vocabulary, _Open
 from digest.text import fold_plain
 from digest.types import (
     AssessedItem,
@@ -301,6 +302,23 @@ def test_stories_that_just_grew_merge_with_alike_ones_near_in_time_only() -> Non
     assert clusterer.story_of("later")[0] == "later"
     merged = clusterer.merge(touched=["later"])
     assert merged == []  # 73 hours after the story's last report: out of its window
+
+
+def test_merges_compare_stories_as_at_unit_length_without_making_those_copies() -> None:
+    """A story's strongest words and two stories' cosine come from the centroids as summed, and
+    are what they would be on the centroids divided by their lengths: the same words (of weights
+    the division makes equal, the first in the centroid's order), the same figure to the bit."""
+    high = 0.9237168684686163  # divided by 3, the same as the float just below it divided by 3
+    low = math.nextafter(high, 0)
+    assert low / 3 == high / 3
+    story = _Open("s", centroid={f"w{n}": 2.0 + n for n in range(11)}, norm_squared=9.0)
+    story.centroid |= {"first": low, "second": high, "last": 0.5}
+    unit = {word: weight / 3 for word, weight in story.centroid.items()}
+    assert set(story.top_words()) == set(strongest(unit, LOOKUP_WORDS))
+    assert "first" in story.top_words()
+    other = _Open("o", centroid={"w3": 0.25, "last": 1.5, "else": 0.75}, norm_squared=2.5)
+    other_unit = {word: weight / math.sqrt(2.5) for word, weight in other.centroid.items()}
+    assert story.cosine(other) == other.cosine(story) == dot(unit, other_unit)
 
 
 def test_the_words_of_a_text_are_the_runs_of_letters_of_its_folded_form() -> None:
