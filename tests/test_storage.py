@@ -13,6 +13,7 @@ from digest.sources.normalise import normalise
 from digest.storage.base import NewSource
 from digest.storage.migrations import LATEST
 from digest.storage.sqlite import SqliteStorage
+from digest.types import Assessment, Item, Story, StoryMember
 
 from .conftest import DEMO_FEEDS
 
@@ -141,4 +142,72 @@ def test_a_report_that_arrives_late_belongs_to_the_window_it_arrived_in(tmp_path
     assert storage.count_items(NOW - timedelta(hours=1), NOW + timedelta(hours=1)) == 2
     assert storage.count_items(NOW - timedelta(days=4), NOW - timedelta(days=2)) == 2
     assert storage.count_items(NOW + timedelta(hours=1), NOW + timedelta(hours=2)) == 0
+    storage.close()
+
+
+def test_what_waits_for_assessment_and_clustering_is_what_their_definitions_say(
+    tmp_path: Path,
+) -> None:
+    """A poll finds the reports waiting for the signal engine and for the clusterer in queues
+    kept with each write, not by reading every item: through new, assessed, clustered, changed,
+    re-assessed and pruned reports they hold what a full read finds, and the migration fills
+    them for a database that had none."""
+    path = tmp_path / "d.sqlite3"
+    storage = SqliteStorage(path)
+    storage.sync_sources([NewSource("Cedar", "https://cedar.example/rss")], "config")
+    source = storage.source("Cedar").id
+    stored = items()
+    storage.store_items(source, stored)
+
+    def by_definition() -> tuple[list[str], list[str]]:
+        unassessed = """SELECT id FROM items i WHERE NOT EXISTS
+            (SELECT 1 FROM assessments a WHERE a.item_id = i.id) ORDER BY published_at, id"""
+        unclustered = """SELECT i.id FROM items i JOIN assessments a ON a.item_id = i.id
+            WHERE a.risk = 1 AND NOT EXISTS (SELECT 1 FROM story_items s WHERE s.item_id = i.id)
+            ORDER BY published_at, i.id"""
+        return [r[0] for r in storage._query(unassessed)], [
+            r[0] for r in storage._query(unclustered)
+        ]
+
+    def found() -> tuple[list[str], list[str]]:
+        waiting = [item.id for item in storage.unassessed_items()]
+        return waiting, [entry.item.id for entry in storage.unclustered_items()]
+
+    def assessed(item: Item, risk: bool) -> Assessment:
+        return Assessment(item.id, "en", risk, 2 if risk else 0, ("airstrike",) * risk, (), ())
+
+    assert found() == by_definition() and len(found()[0]) == 14
+    storage.save_assessments([assessed(i, n % 2 == 0) for n, i in enumerate(stored)], "t", NOW)
+    assert found() == by_definition() and found()[0] == []
+    assert set(found()[1]) == {i.id for i in stored[::2]}
+    first, second = stored[0], stored[2]
+    story = Story(
+        "s1",
+        (StoryMember(first.id, "first report"), StoryMember(second.id, "near")),
+        NOW,
+        NOW,
+        2,
+        ("airstrike",),
+        None,
+    )
+    storage.save_stories([story], {}, NOW)
+    assert found() == by_definition() and first.id not in found()[1]
+    edited = replace(first, text=first.text + " Updated toll.", content_hash="x")
+    storage.store_items(source, [edited])  # changed: assessed and clustered again
+    assert found() == by_definition() == ([first.id], found()[1])
+    storage.save_assessments([assessed(first, False)], "t", NOW)
+    assert found() == by_definition() and first.id not in found()[1]
+    storage.save_assessments([assessed(first, True)], "t", NOW)
+    assert found() == by_definition() and first.id in found()[1]
+    assert storage.prune(NOW + timedelta(days=400), 100) == 13  # all but the story's report
+    assert found() == by_definition() == ([], [])
+    storage.store_items(source, stored[5:8])  # stored again, new
+    storage.close()
+    db = sqlite3.connect(path)  # as a database of schema 11 had no queues
+    db.executescript(
+        "DROP TABLE pending_assessment; DROP TABLE pending_clustering; PRAGMA user_version = 11;"
+    )
+    db.close()
+    storage = SqliteStorage(path)
+    assert found() == by_definition() and len(found()[0]) == 3
     storage.close()

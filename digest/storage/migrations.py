@@ -327,6 +327,22 @@ MIGRATIONS: dict[int, str] = {
         ON stories(first_seen, severity, admin1_pcode, admin2_pcode, categories);
     DROP INDEX stories_first_seen;
     """,
+    12: """
+    -- What waits for the signal engine (items stored or changed, not assessed since) and for
+    -- the clusterer (risk reports in no story), so that each poll finds it without reading
+    -- every item: a year's archive of 1,000,000 items took 1.8 s a poll to find nothing.
+    CREATE TABLE pending_assessment (
+        item_id TEXT PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE
+    ) WITHOUT ROWID;
+    INSERT INTO pending_assessment
+    SELECT id FROM items i WHERE NOT EXISTS (SELECT 1 FROM assessments a WHERE a.item_id = i.id);
+    CREATE TABLE pending_clustering (
+        item_id TEXT PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE
+    ) WITHOUT ROWID;
+    INSERT INTO pending_clustering
+    SELECT item_id FROM assessments a WHERE a.risk = 1
+      AND NOT EXISTS (SELECT 1 FROM story_items si WHERE si.item_id = a.item_id);
+    """,
 }
 
 # Migrations whose data SQL alone cannot compute: run after the numbered script, in its transaction.

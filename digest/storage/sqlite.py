@@ -377,6 +377,7 @@ class SqliteStorage:
                         (item.id, source_id, item.guid, item.url, *values, iso(item.fetched)),
                     )
                     index_item(db, item.id, source_id, item.published, item.title, item.text)
+                    db.execute("INSERT INTO pending_assessment VALUES (?)", (item.id,))
                     new.append(item.id)
                     latest_new = max(latest_new or item.fetched, item.fetched)
                 else:
@@ -389,6 +390,8 @@ class SqliteStorage:
                     # a corrected report is assessed and clustered again
                     db.execute("DELETE FROM assessments WHERE item_id = ?", (item.id,))
                     db.execute("DELETE FROM story_items WHERE item_id = ?", (item.id,))
+                    db.execute("DELETE FROM pending_clustering WHERE item_id = ?", (item.id,))
+                    db.execute("INSERT OR IGNORE INTO pending_assessment VALUES (?)", (item.id,))
                     index_item(db, item.id, source_id, item.published, item.title, item.text)
                     changed.append(item.id)
             if latest_new is not None:
@@ -412,8 +415,9 @@ class SqliteStorage:
 
     def unassessed_items(self) -> list[Item]:
         rows = self._query(
-            """SELECT i.*, s.name AS source FROM items i JOIN sources s ON s.id = i.source_id
-               WHERE NOT EXISTS (SELECT 1 FROM assessments a WHERE a.item_id = i.id)
+            # CROSS JOIN: the few waiting first (SQLite keeps that order), not every item
+            """SELECT i.*, s.name AS source FROM pending_assessment p
+               CROSS JOIN items i ON i.id = p.item_id JOIN sources s ON s.id = i.source_id
                ORDER BY i.published_at, i.id"""
         )
         return [_item(row) for row in rows]
@@ -447,6 +451,15 @@ class SqliteStorage:
                     ),
                 )
                 index_assessment(db, a)
+                db.execute("DELETE FROM pending_assessment WHERE item_id = ?", (a.item_id,))
+                if a.risk:
+                    db.execute(
+                        """INSERT OR IGNORE INTO pending_clustering SELECT ? WHERE NOT EXISTS
+                           (SELECT 1 FROM story_items WHERE item_id = ?)""",
+                        (a.item_id, a.item_id),
+                    )
+                else:
+                    db.execute("DELETE FROM pending_clustering WHERE item_id = ?", (a.item_id,))
 
     def assessed_items(self, start: datetime, end: datetime) -> list[AssessedItem]:
         rows = self._query(
@@ -563,10 +576,10 @@ class SqliteStorage:
 
     def unclustered_items(self) -> list[AssessedItem]:
         rows = self._query(
-            f"""SELECT {_ASSESSED_COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
-               JOIN assessments a ON a.item_id = i.id
+            f"""SELECT {_ASSESSED_COLUMNS} FROM pending_clustering p
+               CROSS JOIN assessments a ON a.item_id = p.item_id
+               CROSS JOIN items i ON i.id = p.item_id JOIN sources s ON s.id = i.source_id
                WHERE a.risk = 1
-                 AND NOT EXISTS (SELECT 1 FROM story_items si WHERE si.item_id = i.id)
                ORDER BY i.published_at, i.id"""
         )
         return [AssessedItem(_item(row), _assessment(row)) for row in rows]
@@ -817,6 +830,10 @@ class SqliteStorage:
                    reason = excluded.reason
                WHERE story_id IS NOT excluded.story_id OR reason IS NOT excluded.reason""",
             [(member.item_id, story.id, member.reason, joined) for member in story.members],
+        )
+        db.executemany(
+            "DELETE FROM pending_clustering WHERE item_id = ?",
+            [(member.item_id,) for member in story.members],
         )
 
     # digests
