@@ -23,6 +23,7 @@ CHUNKS_IN_FLIGHT_PER_WORKER = 4
 # below this many items, starting processes (a second each: imports, lexicons, gazetteer) costs
 # more than the cores save
 PARALLEL_FROM = 3000
+CHUNK_TIMEOUT_S = 300.0  # a chunk takes about a second
 
 _worker_classifier: Classifier | None = None
 
@@ -74,7 +75,15 @@ class Assessors:
             self._pending.append(self._pool.apply_async(_assess_chunk, (chunk,)))
 
     def collect(self) -> list[Assessment]:
-        done = [found for result in self._pending for found in result.get()]
+        """The assessments submitted, in order, as far as the workers answer: from a chunk not
+        done within CHUNK_TIMEOUT_S (a worker killed, whose task the pool never finishes) on,
+        nothing; those items stay waiting for the caller to assess again."""
+        done: list[Assessment] = []
+        for result in self._pending:
+            try:
+                done += result.get(timeout=CHUNK_TIMEOUT_S)
+            except multiprocessing.TimeoutError:
+                break
         self._pending = []
         return done
 

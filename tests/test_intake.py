@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from digest import intake, pipeline
+from digest import intake, parallel, pipeline
 from digest.config import DigestConfig, SignalsConfig
 from digest.intake import MIN_BACKGROUND, assess_pending
 from digest.signals.classify import Classifier
@@ -225,3 +225,16 @@ def test_a_first_poll_classifies_its_backlog_in_the_background_as_on_one_core(
     assert [entry.assessment for entry in found[2]] == [entry.assessment for entry in found[1]]
     assert len(found[2]) == len(rows)
     assert at_the_end == [len(rows), 0]
+
+
+def test_a_worker_that_never_answers_holds_nothing_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chunk not done in time (its worker killed, say: the pool never finishes its task) ends
+    the collection there; its items and those after stay waiting for the next attempt."""
+    monkeypatch.setattr(parallel, "CHUNK_TIMEOUT_S", 0.5)
+    with parallel.Assessors(SignalsConfig(), 1) as assessors:
+        stuck = assessors._pool.apply_async(time.sleep, (60,))
+        assessors._pending.append(stuck)
+        assessors.submit(history(3))
+        started = time.monotonic()
+        assert assessors.collect() == []
+        assert time.monotonic() - started < 5

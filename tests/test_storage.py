@@ -10,6 +10,7 @@ import pytest
 from digest.errors import StorageError
 from digest.sources.feed import parse_feed
 from digest.sources.normalise import normalise
+from digest.storage import sqlite as sqlite_storage
 from digest.storage.base import NewSource
 from digest.storage.migrations import LATEST
 from digest.storage.sqlite import SqliteStorage
@@ -210,4 +211,19 @@ def test_what_waits_for_assessment_and_clustering_is_what_their_definitions_say(
     db.close()
     storage = SqliteStorage(path)
     assert found() == by_definition() and len(found()[0]) == 3
+    storage.close()
+
+
+def test_items_are_read_by_any_number_of_ids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A poll may ask for tens of thousands of items at once, more than SQLite takes parameters
+    in one statement: they are read in parts, in the order asked, unknown ids left out."""
+    monkeypatch.setattr(sqlite_storage, "IDS_PER_QUERY", 3)
+    storage = SqliteStorage(tmp_path / "d.sqlite3")
+    storage.sync_sources([NewSource("Cedar", "https://cedar.example/rss")], "config")
+    stored = items()
+    storage.store_items(storage.source("Cedar").id, stored)
+    wanted = [item.id for item in reversed(stored)] + ["unknown"]
+    assert [item.id for item in storage.items(wanted)] == wanted[:-1]
     storage.close()

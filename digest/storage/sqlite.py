@@ -47,6 +47,7 @@ from digest.types import (
 
 # a reader maps the file into memory instead of copying pages into its own cache
 READ_MMAP_BYTES = 1 << 30
+IDS_PER_QUERY = 10_000  # below SQLite's bound on the parameters of one statement (32,766)
 
 
 def iso(moment: datetime) -> str:
@@ -402,15 +403,15 @@ class SqliteStorage:
 
     def items(self, ids: Iterable[str]) -> list[Item]:
         wanted = list(ids)
-        if not wanted:
-            return []
-        marks = ",".join("?" * len(wanted))
-        rows = self._query(
-            f"""SELECT i.*, s.name AS source FROM items i JOIN sources s ON s.id = i.source_id
-                WHERE i.id IN ({marks})""",
-            wanted,
-        )
-        by_id = {row["id"]: _item(row) for row in rows}
+        by_id: dict[str, Item] = {}
+        for start in range(0, len(wanted), IDS_PER_QUERY):  # SQLite bounds a query's parameters
+            part = wanted[start : start + IDS_PER_QUERY]
+            rows = self._query(
+                f"""SELECT i.*, s.name AS source FROM items i JOIN sources s ON s.id = i.source_id
+                    WHERE i.id IN ({",".join("?" * len(part))})""",
+                part,
+            )
+            by_id |= {row["id"]: _item(row) for row in rows}
         return [by_id[i] for i in wanted if i in by_id]
 
     def unassessed_items(self) -> list[Item]:
