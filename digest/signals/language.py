@@ -33,6 +33,7 @@ FUNCTION_WORDS_NEEDED = 4  # and twice as many as the other language's
 _ARABIC_LETTER = re.compile(r"[\u0621-\u064a\u0671-\u06d3]")
 _NOT_ARABIC_LETTER = re.compile(r"[^\u0621-\u064a\u0671-\u06d3]+")
 _LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_ANY_LETTER = re.compile(r"[^\W\d_]")
 _NOT_LATIN_LETTER = re.compile(r"[^A-Za-z\u00c0-\u024f]+")
 _PERSIAN_LETTERS = re.compile("[پچژگکی]")
 _ENGLISH = frozenset(
@@ -120,8 +121,14 @@ class LanguageIdentifier:
         return self._lingua(text, hint)
 
     def _lingua(self, text: str, hint: str | None) -> str:
-        confidences = self._detector.compute_language_confidence_values(text[:LINGUA_CHARS])
+        """lingua on the start of the text's words (a text may open with a run of figures);
+        a tie, which lingua breaks differently from run to run, decides nothing."""
+        first = _ANY_LETTER.search(text)
+        sample = text[first.start() : first.start() + LINGUA_CHARS] if first else ""
+        confidences = self._detector.compute_language_confidence_values(sample)
         best = confidences[0]
+        if len(confidences) > 1 and confidences[1].value == best.value:
+            return hint or "und"
         if best.value < MIN_CONFIDENCE and hint:
             return hint
         return _iso(best.language.iso_code_639_1)
