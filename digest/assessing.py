@@ -5,15 +5,22 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from digest.signals.classify import Classifier, Text
+from digest.signals.classify import Classifier, Explained, Text
 from digest.signals.evacuation import extract_order
 from digest.types import Assessment, EvacuationOrder, Item
 
 
 def assessment_of(engine: Classifier, item: Item) -> Assessment:
-    found = engine.classify(Text(item.id, item.title, item.text, item.lang_hint)).assessment
-    order = extract_order(item, found, engine.gazetteer)
-    return with_order(found, order) if order else found
+    return explained_of(engine, item).assessment
+
+
+def explained_of(engine: Classifier, item: Item) -> Explained:
+    """The classifier's decisions on the item, with the evacuation order it gives."""
+    explained = engine.classify(Text(item.id, item.title, item.text, item.lang_hint))
+    order = extract_order(item, explained.assessment, engine.gazetteer)
+    if order is None:
+        return explained
+    return replace(explained, assessment=with_order(explained.assessment, order))
 
 
 def with_order(assessment: Assessment, order: EvacuationOrder) -> Assessment:

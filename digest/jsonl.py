@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
-from digest.signals.classify import Classifier, Explained, Text
+from digest.assessing import assessment_of, explained_of
+from digest.signals.classify import Classifier, Explained
 from digest.sources.normalise import canonical_url, content_hash
 from digest.stories import Clusterer, Vocabulary, collector_paused
 from digest.types import AssessedItem, Item
@@ -116,8 +117,25 @@ def _read(raw: str | bytes, model: type[M]) -> M | dict[str, Any]:
         return _error(line, "; ".join(problems))
 
 
-def _text(line: ClassifyLine) -> Text:
-    return Text(line.id, line.title or "", line.text, line.lang)
+def _item(line: ClassifyLine) -> Item:
+    """The line as a report, assessed as a stored one is (the places of an order it gives
+    first); without a time it is taken as published before every dated one."""
+    published = line.published or UNDATED
+    if published.tzinfo is None:
+        published = published.replace(tzinfo=UTC)
+    return Item(
+        id=line.id,
+        source=line.source or "unknown",
+        guid=None,
+        url=canonical_url(line.url) if line.url else None,
+        title=line.title or "",
+        text=line.text,
+        summary_html="",
+        lang_hint=line.lang,
+        published=published,
+        fetched=published,
+        content_hash=content_hash(line.title or "", line.text),
+    )
 
 
 def classify_lines(
@@ -130,7 +148,7 @@ def classify_lines(
         if isinstance(parsed, dict):
             yield parsed
             continue
-        yield assessment_json(classifier.classify(_text(parsed)))
+        yield assessment_json(explained_of(classifier, _item(parsed)))
 
 
 def cluster_lines(lines: Iterable[str | bytes], classifier: Classifier) -> list[dict[str, Any]]:
@@ -151,25 +169,9 @@ def cluster_lines(lines: Iterable[str | bytes], classifier: Classifier) -> list[
             results.append({"id": parsed.id, "error": problem})
             continue
         lines_of[parsed.id] = len(results) + 1
-        assessment = classifier.classify(_text(parsed)).assessment
-        published = parsed.published or UNDATED
-        if published.tzinfo is None:
-            published = published.replace(tzinfo=UTC)
-        item = Item(
-            id=parsed.id,
-            source=parsed.source,
-            guid=None,
-            url=canonical_url(parsed.url) if parsed.url else None,
-            title=parsed.title or "",
-            text=parsed.text,
-            summary_html="",
-            lang_hint=parsed.lang,
-            published=published,
-            fetched=published,
-            content_hash=content_hash(parsed.title or "", parsed.text),
-        )
+        item = _item(parsed)
         results.append({"id": parsed.id, "story": None})
-        entries.append((len(results) - 1, AssessedItem(item, assessment)))
+        entries.append((len(results) - 1, AssessedItem(item, assessment_of(classifier, item))))
     with collector_paused():
         clusterer = Clusterer(Vocabulary(entry for _, entry in entries))
         for _, entry in sorted(entries, key=lambda e: (e[1].item.published, e[0])):

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from digest.assessing import assessment_of
+from digest.jsonl import classify_lines
 from digest.signals.classify import Classifier, Text
 from digest.signals.evacuation import EvacuationOrder, OrderLine, extract_order
 from digest.types import Item
@@ -249,3 +251,20 @@ def test_a_district_named_beside_a_village_locates_it_and_is_no_place_of_the_ord
     (hammara,) = order.places  # Rachaya, named as its district, is no place of the order
     assert (hammara.name, hammara.admin2_pcode) == ("Hammara", "LB23")
     assert order.districts == ("LB23",)
+
+
+def test_digest_classify_leads_with_the_places_ordered_evacuated_as_stored(
+    classifier: Classifier,
+) -> None:
+    """A warning addressed "to the residents of South Lebanon" that names its villages is about
+    the villages: `digest classify` puts them first, as the stored assessment does."""
+    (row,) = [row for row in _rows("dev") if row["id"] == "ar-01"]
+    line = {key: row[key] for key in ("id", "title", "text", "lang")}
+    (result,) = classify_lines([json.dumps(line, ensure_ascii=False)], classifier)
+    alone = classifier.classify(Text(row["id"], row["title"], row["text"], row["lang"]))
+    assert alone.assessment.locations[0].name == "South"  # the region addressed
+    names = [place["name"] for place in result["locations"]]
+    assert names[:3] == ["Khiam", "Kfar Kila", "Odaisseh"]
+    when = datetime.fromisoformat(row["published"])
+    stored = assessment_of(classifier, _item(row["id"], row["title"], row["text"], when, "ar"))
+    assert names == [place.name for place in stored.locations]
