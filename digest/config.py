@@ -148,6 +148,11 @@ class FetchConfig(Section):
     contact_url: str = "https://example.org/digest"
 
 
+# with `workers = 0`: a process per core, up to this many (each loads lexicons and gazetteer;
+# a container may see every core of its host)
+AUTO_WORKERS_AT_MOST = 8
+
+
 class SignalsConfig(Section):
     countries: list[str] = Field(default_factory=lambda: list(DEFAULT_COUNTRIES))
     extra_terms: dict[Category, list[str]] = Field(default_factory=dict)
@@ -156,7 +161,11 @@ class SignalsConfig(Section):
     workers: int = Field(default=0, ge=0, le=64)
 
     def processes(self) -> int:
-        return self.workers or len(os.sched_getaffinity(0))
+        if self.workers:
+            return self.workers
+        if hasattr(os, "sched_getaffinity"):  # the cores this process may run on (Linux)
+            return min(len(os.sched_getaffinity(0)), AUTO_WORKERS_AT_MOST)
+        return min(os.cpu_count() or 1, AUTO_WORKERS_AT_MOST)
 
     @field_validator("countries")
     @classmethod

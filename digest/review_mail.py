@@ -26,9 +26,10 @@ def notify_reviewers(
     env: Environment,
     now: datetime,
 ) -> None:
-    """Queue the email to every reviewer with an address, in the profile's language and zone."""
+    """Queue the email to every reviewer with an address, in the profile's language and zone,
+    once per draft (an open one)."""
     recipients = [reviewer.email for reviewer in config.web.reviewers if reviewer.email]
-    if not recipients:
+    if not recipients or draft.reviewers_told or draft.closed_at is not None:
         return
     context = reader_context(profile.language, profile.timezone)
     due = context["when"](draft.due_at, "%H:%M")
@@ -49,4 +50,4 @@ def notify_reviewers(
         html=inline_css(env.get_template("review_ready.html.j2").render(values)),
     )
     mails = [(to, outbox.new_message_id(config.smtp.from_addr)) for to in recipients]
-    storage.save_notice(REVIEW_LIST, [], rendered, mails, [], now)
+    storage.save_review_notice(profile.name, draft.day, REVIEW_LIST, rendered, mails, now)

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from digest.config import DigestConfig, load, locate
+from digest.config import AUTO_WORKERS_AT_MOST, DigestConfig, SignalsConfig, load, locate
 from digest.errors import ConfigError
 from digest.resources import bundled_config
 
@@ -153,3 +154,16 @@ def test_locate_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DIGEST_CONFIG", "/elsewhere.toml")
     assert locate(None) == Path("/elsewhere.toml")
     assert locate(Path("x.toml")) == Path("x.toml")
+
+
+def test_one_process_per_core_where_the_cores_cannot_be_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`[signals] workers = 0` is a process per core, up to a bound, on any system (only Linux
+    says which cores a process may use)."""
+    assert SignalsConfig(workers=3).processes() == 3
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    assert SignalsConfig().processes() == AUTO_WORKERS_AT_MOST
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert SignalsConfig().processes() == 1

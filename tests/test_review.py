@@ -616,3 +616,34 @@ def test_a_review_no_send_will_close_is_closed_and_its_digest_published(
     asyncio.run(jobs.send())  # the profile is no longer reviewed: its draft goes nowhere
     assert storage.open_reviews() == [] and [d.day for d in storage.digests()] == [DAY]
     storage.close()
+
+
+def test_reviewers_are_told_once_of_a_draft_assembled_elsewhere(
+    reviewable: Reviewable, mailbox: tuple[Mailbox, int]
+) -> None:
+    """A draft the service did not assemble (`digest build` made it, or the service stopped
+    between assembling it and queueing the email) is still told to the reviewers, once."""
+    handler, port = mailbox
+    storage = SqliteStorage(reviewable.path)
+    assert storage.review_draft(PROFILE, DAY) is not None  # assembled by the fixture
+    config = DigestConfig.model_validate(
+        {
+            "storage": {"database": str(reviewable.path)},
+            "smtp": {"host": "127.0.0.1", "port": port},
+            "web": {
+                "reviewers": [
+                    {"username": "rana", "password_env": "R", "email": "rana@example.org"}
+                ]
+            },
+            "profiles": [reviewable.profile.model_dump()],
+        }
+    )
+    jobs = Service(config, storage, still(SEND - timedelta(minutes=40)), logging.getLogger("t"))
+    asyncio.run(jobs.send())
+    jobs.clock = still(SEND - timedelta(minutes=20))
+    asyncio.run(jobs.send())
+    ((rcpt_tos, told),) = handler.received
+    assert rcpt_tos == ["rana@example.org"] and "ready for review" in told["Subject"]
+    assert f"/review/{PROFILE}/{DAY}" in told.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert storage.review_draft(PROFILE, DAY).reviewers_told  # type: ignore[union-attr]
+    storage.close()

@@ -216,8 +216,14 @@ class Service:
         day = pipeline.draft_day(profile, now)
         if day is None or not profile.recipients:  # a digest nobody gets needs no review
             return
-        if self.storage.review_draft(profile.name, day.isoformat()):
-            return
+        draft = self.storage.review_draft(profile.name, day.isoformat())
+        if draft is None:
+            self._assemble_draft(profile, day, now)
+            draft = self.storage.review_draft(profile.name, day.isoformat())
+        if draft is not None:  # assembled here or by `digest build`: its reviewers told once
+            notify_reviewers(self.storage, self.config, profile, draft, self.env, now)
+
+    def _assemble_draft(self, profile: ProfileConfig, day: date, now: datetime) -> None:
         pipeline.build_digest(
             self.storage,
             profile,
@@ -227,9 +233,6 @@ class Service:
             now,
             config=self.config,
         )
-        draft = self.storage.review_draft(profile.name, day.isoformat())
-        if draft is not None:
-            notify_reviewers(self.storage, self.config, profile, draft, self.env, now)
         where = self.config.web.base_url
         log(
             self.logger,

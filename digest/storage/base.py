@@ -173,6 +173,7 @@ class ReviewDraft:
     early: tuple[str, ...]
     incidents: tuple[str, ...]
     closed_at: datetime | None
+    reviewers_told: bool = False  # their email is queued
 
 
 class Storage(Protocol):
@@ -247,6 +248,15 @@ class Storage(Protocol):
         webhooks: Sequence[str],
         now: datetime,
     ) -> int: ...
+    def save_review_notice(
+        self,
+        profile: str,
+        day: str,
+        rule: str,
+        rendered: Rendered,
+        mails: Sequence[tuple[str, str]],
+        now: datetime,
+    ) -> bool: ...
     def notices(self, rule: str | None = None) -> list[Notice]: ...
     def due_sends(self, now: datetime) -> list[WebhookSend]: ...
     def record_send(

@@ -342,6 +342,8 @@ MIGRATIONS: dict[int, str] = {
     INSERT INTO pending_clustering
     SELECT item_id FROM assessments a WHERE a.risk = 1
       AND NOT EXISTS (SELECT 1 FROM story_items si WHERE si.item_id = a.item_id);
+    -- the reviewers' "draft ready" email queued for a draft, once
+    ALTER TABLE review_drafts ADD COLUMN notice_id INTEGER;
     """,
 }
 

@@ -92,6 +92,27 @@ def _digest(row: sqlite3.Row) -> DigestRecord:
     )
 
 
+def _insert_notice(
+    db: sqlite3.Connection,
+    rule: str,
+    rendered: Rendered,
+    mails: Sequence[tuple[str, str]],
+    now: datetime,
+) -> int:
+    """A notice and its emails (recipient, message id), queued; its id."""
+    cursor = db.execute(
+        "INSERT INTO alert_notices (rule, created_at, subject, html, text) VALUES (?, ?, ?, ?, ?)",
+        (rule, iso(now), rendered.subject, rendered.html, rendered.text),
+    )
+    notice_id = int(cursor.lastrowid or 0)
+    db.executemany(
+        """INSERT INTO deliveries (notice_id, recipient, message_id, created_at)
+           VALUES (?, ?, ?, ?)""",
+        [(notice_id, recipient, message_id, iso(now)) for recipient, message_id in mails],
+    )
+    return notice_id
+
+
 def _draft(row: sqlite3.Row) -> ReviewDraft:
     return ReviewDraft(
         profile=row["profile"],
@@ -101,6 +122,7 @@ def _draft(row: sqlite3.Row) -> ReviewDraft:
         early=tuple(json.loads(row["early"])),
         incidents=tuple(json.loads(row["incidents"])),
         closed_at=parse_iso(row["closed_at"]),
+        reviewers_told=row["notice_id"] is not None,
     )
 
 
@@ -696,26 +718,43 @@ class SqliteStorage:
         """A notice carrying the firings, queued at once for its recipients (recipient,
         message id) and webhooks: the firings are no longer pending."""
         with self._transaction() as db:
-            cursor = db.execute(
-                """INSERT INTO alert_notices (rule, created_at, subject, html, text)
-                   VALUES (?, ?, ?, ?, ?)""",
-                (rule, iso(now), rendered.subject, rendered.html, rendered.text),
-            )
-            notice_id = int(cursor.lastrowid or 0)
+            notice_id = _insert_notice(db, rule, rendered, mails, now)
             db.executemany(
                 "UPDATE alert_events SET status = 'notified', notice_id = ? WHERE id = ?",
                 [(notice_id, event_id) for event_id in event_ids],
-            )
-            db.executemany(
-                """INSERT INTO deliveries (notice_id, recipient, message_id, created_at)
-                   VALUES (?, ?, ?, ?)""",
-                [(notice_id, recipient, message_id, iso(now)) for recipient, message_id in mails],
             )
             db.executemany(
                 "INSERT INTO alert_sends (notice_id, target, created_at) VALUES (?, ?, ?)",
                 [(notice_id, target, iso(now)) for target in dict.fromkeys(webhooks)],
             )
         return notice_id
+
+    def save_review_notice(
+        self,
+        profile: str,
+        day: str,
+        rule: str,
+        rendered: Rendered,
+        mails: Sequence[tuple[str, str]],
+        now: datetime,
+    ) -> bool:
+        """The reviewers' email (on the outbox's list `rule`) for an open draft, queued with the
+        mark that it was, in one step: once per draft, whatever stops in between; False when
+        it was already."""
+        with self._transaction() as db:
+            row = db.execute(
+                """SELECT notice_id FROM review_drafts
+                   WHERE profile = ? AND day = ? AND closed_at IS NULL""",
+                (profile, day),
+            ).fetchone()
+            if row is None or row["notice_id"] is not None:
+                return False
+            notice_id = _insert_notice(db, rule, rendered, mails, now)
+            db.execute(
+                "UPDATE review_drafts SET notice_id = ? WHERE profile = ? AND day = ?",
+                (notice_id, profile, day),
+            )
+        return True
 
     def notices(self, rule: str | None = None) -> list[Notice]:
         where, params = ("WHERE rule = ?", (rule,)) if rule else ("", ())
