@@ -10,6 +10,7 @@ sweeps whatever is left with the whole-database steps (also used on their own).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -27,6 +28,7 @@ from digest.storage.base import FiredReport, Storage
 from digest.stories import STORY_WINDOW, Clusterer, Vocabulary, collector_paused
 from digest.types import AssessedItem, Item, Rendered, StoryView
 
+log = logging.getLogger(__name__)
 ENGINE = "signals-1"
 CLUSTER_LOOKBACK = timedelta(days=30)
 NO_MAIL = Rendered(subject="", text="", html="")
@@ -46,13 +48,17 @@ def assess_pending(
     if not items:
         return 0
     processes = signals.processes() if signals else 1
-    if processes > 1 and len(items) >= PARALLEL_FROM:
-        with Assessors(signals or SignalsConfig(), processes) as assessors:
-            assessors.submit(items)
-            assessments = assessors.collect()
-        storage.save_assessments(assessments, ENGINE, now)
-        return len(assessments)
-    return len(assess(storage, classifier(), items, now))
+    if processes < 2 or len(items) < PARALLEL_FROM:
+        return len(assess(storage, classifier(), items, now))
+    with Assessors(signals or SignalsConfig(), processes) as assessors:
+        assessors.submit(items)
+        assessments = assessors.collect()
+    storage.save_assessments(assessments, ENGINE, now)
+    rest = items[len(assessments) :]
+    if rest:  # the workers stopped answering: this process does the rest, or says why not
+        log.warning("classifying processes stopped answering; %d reports in this one", len(rest))
+        assess(storage, classifier(), rest, now)
+    return len(items)
 
 
 def assess(
@@ -259,12 +265,15 @@ class Intake:
     def finish(self) -> int:
         """Whatever the batches left (items never assessed, reports older than the loaded
         stories), and the notices every rule's throttle and quiet hours now allow."""
+        signals: SignalsConfig | None = self._config.signals
         if self._assessors is not None:
+            submitted = self._assessors.submitted
             assessments = self._assessors.collect()
             self.close()
             self._storage.save_assessments(assessments, ENGINE, self._now)
             self.assessed += len(assessments)
-        signals = self._config.signals
+            if len(assessments) < submitted:  # stalled: no second pool for what is left
+                signals = None
         self.assessed += assess_pending(self._storage, self._classify, self._now, signals)
         changed = cluster_pending(self._storage, self._now)
         self.changed |= changed

@@ -68,8 +68,10 @@ class Assessors:
     def __init__(self, signals: SignalsConfig, workers: int) -> None:
         self._pool = _pool(signals, workers)
         self._pending: list[AsyncResult[list[Assessment]]] = []
+        self.submitted = 0
 
     def submit(self, items: Sequence[Item]) -> None:
+        self.submitted += len(items)
         for start in range(0, len(items), CHUNK_LINES):
             chunk = items[start : start + CHUNK_LINES]
             self._pending.append(self._pool.apply_async(_assess_chunk, (chunk,)))

@@ -238,3 +238,38 @@ def test_a_worker_that_never_answers_holds_nothing_up(monkeypatch: pytest.Monkey
         started = time.monotonic()
         assert assessors.collect() == []
         assert time.monotonic() - started < 5
+
+
+def test_what_stalled_workers_left_is_classified_in_the_polling_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Workers that never answer (their initialiser failing, say, and the pool starting them
+    again and again) cost one wait, not every poll's backlog: this process classifies the rest,
+    or raises why it cannot."""
+
+    class Stalled:  # the pool as it looks when no chunk comes back in time
+        def __init__(self, signals: SignalsConfig, workers: int) -> None:
+            self.submitted = 0
+
+        def submit(self, items: list[Item]) -> None:
+            self.submitted += len(items)
+
+        def collect(self) -> list[Any]:
+            return []
+
+        def __enter__(self) -> Stalled:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+    monkeypatch.setattr(intake, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(intake, "Assessors", Stalled)
+    storage = SqliteStorage(tmp_path / "d.sqlite3")
+    storage.sync_sources([NewSource("History", "https://history.example/rss")], "config")
+    storage.store_items(storage.source("History").id, history(20))
+    classifier = Classifier.from_signals()
+    assert assess_pending(storage, lambda: classifier, NOW, SignalsConfig(workers=2)) == 20
+    assert storage.unassessed_items() == []
+    assert "stopped answering; 20 reports in this one" in caplog.text
+    storage.close()
