@@ -3,11 +3,23 @@ report gives and the places it orders evacuated first."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+import logging
+from dataclasses import dataclass, replace
 
 from digest.signals.classify import Classifier, Explained, Text
 from digest.signals.evacuation import extract_order
 from digest.types import Assessment, EvacuationOrder, Item
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A report the classifier failed on: a fault of digest's, not of the report, so the report
+    is kept as it is and waits to be classified again (by a corrected version)."""
+
+    item_id: str
+    problem: str
 
 
 def assessment_of(engine: Classifier, item: Item) -> Assessment:
@@ -21,6 +33,16 @@ def explained_of(engine: Classifier, item: Item) -> Explained:
     if order is None:
         return explained
     return replace(explained, assessment=with_order(explained.assessment, order))
+
+
+def attempted(engine: Classifier, item: Item) -> Explained | Unreadable:
+    """The item's assessment, or why there is none: one report digest fails to read must not
+    stop the others, nor every later poll that meets it again."""
+    try:
+        return explained_of(engine, item)
+    except Exception as exc:
+        log.exception("could not classify report %s", item.id)
+        return Unreadable(item.id, f"{type(exc).__name__}: {exc}")
 
 
 def with_order(assessment: Assessment, order: EvacuationOrder) -> Assessment:

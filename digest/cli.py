@@ -385,12 +385,14 @@ def fetch_summary(report: pipeline.PollReport, seconds: float) -> str:
     """One line: sources by outcome, items, time."""
     count = Counter(o.status for o in report.outcomes)
     sources = len(report.outcomes)
+    unreadable = len(report.unreadable)
     return (
         f"{sources} source{'s' if sources != 1 else ''}: {count['updated']} updated, "
         f"{count['not-modified']} not modified, {count['failed']} failed, "
         f"{count['disabled']} disabled; {report.new_items} new items, {report.assessed} "
         f"assessed, {report.clustered} stories updated, {len(report.firings)} alerts fired, "
         f"{report.notices} alert messages; "
+        f"{f'{unreadable} could not be classified (see the log); ' if unreadable else ''}"
         f"{seconds:.1f} s"
     )
 

@@ -11,7 +11,7 @@ sweeps whatever is left with the whole-database steps (also used on their own).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -20,13 +20,13 @@ from jinja2 import Environment
 from digest import outbox
 from digest.alerts import notices
 from digest.alerts.fire import Firing, Watch, compiled
-from digest.assessing import assessment_of
+from digest.assessing import Unreadable, attempted
 from digest.config import AlertConfig, DigestConfig, SignalsConfig, SmtpConfig
 from digest.parallel import PARALLEL_FROM, Assessors
-from digest.signals.classify import Classifier
+from digest.signals.classify import Classifier, Explained
 from digest.storage.base import FiredReport, Storage
 from digest.stories import STORY_WINDOW, Clusterer, Vocabulary, collector_paused
-from digest.types import AssessedItem, Item, Rendered, StoryView
+from digest.types import AssessedItem, Assessment, Item, Rendered, StoryView
 
 log = logging.getLogger(__name__)
 ENGINE = "signals-1"
@@ -41,10 +41,12 @@ def assess_pending(
     classifier: Callable[[], Classifier],
     now: datetime,
     signals: SignalsConfig | None = None,
+    skip: Set[str] = frozenset(),
 ) -> int:
-    """Classify what is new; the classifier (a second to build) is only built when there is.
+    """Classify what is new (but the reports of `skip`, which the classifier failed on in this
+    poll already); the classifier (a second to build) is only built when there is.
     A backlog of PARALLEL_FROM items or more is classified on `signals.processes()` cores."""
-    items = storage.unassessed_items()
+    items = [item for item in storage.unassessed_items() if item.id not in skip]
     if not items:
         return 0
     processes = signals.processes() if signals else 1
@@ -52,22 +54,37 @@ def assess_pending(
         return len(assess(storage, classifier(), items, now))
     with Assessors(signals or SignalsConfig(), processes) as assessors:
         assessors.submit(items)
-        assessments = assessors.collect()
-    storage.save_assessments(assessments, ENGINE, now)
-    rest = items[len(assessments) :]
+        answers = assessors.collect()
+    done = save_answers(storage, answers, now)
+    rest = items[len(answers) :]
     if rest:  # the workers stopped answering: this process does the rest, or says why not
         log.warning("classifying processes stopped answering; %d reports in this one", len(rest))
-        assess(storage, classifier(), rest, now)
-    return len(items)
+        done += len(assess(storage, classifier(), rest, now))
+    return done
 
 
 def assess(
     storage: Storage, engine: Classifier, items: Sequence[Item], now: datetime
 ) -> list[AssessedItem]:
-    """The items with their assessments (with the evacuation order a report gives), stored."""
-    assessed = [AssessedItem(item, assessment_of(engine, item)) for item in items]
+    """The items with their assessments (with the evacuation order a report gives), stored. An
+    item the classifier fails on is left out: it stays waiting (see assessing.attempted)."""
+    answers = [(item, attempted(engine, item)) for item in items]
+    assessed = [
+        AssessedItem(item, answer.assessment)
+        for item, answer in answers
+        if isinstance(answer, Explained)
+    ]
     storage.save_assessments([entry.assessment for entry in assessed], ENGINE, now)
     return assessed
+
+
+def save_answers(
+    storage: Storage, answers: Sequence[Assessment | Unreadable], now: datetime
+) -> int:
+    """Stores the assessments of classifying processes (not what they failed on); how many."""
+    assessments = [answer for answer in answers if isinstance(answer, Assessment)]
+    storage.save_assessments(assessments, ENGINE, now)
+    return len(assessments)
 
 
 def cluster_pending(storage: Storage, now: datetime) -> set[str]:
@@ -194,6 +211,7 @@ class Intake:
         self._waiting: list[str] = []  # stored, left to the end of the poll (no alert rules)
         self._assessors: Assessors | None = None
         self.assessed = 0
+        self.unreadable: set[str] = set()  # reports the classifier failed on, waiting
         self.changed: set[str] = set()
         self.firings: list[Firing] = []
         self.notices = 0
@@ -208,6 +226,7 @@ class Intake:
         items = self._storage.items(item_ids)
         assessed = assess(self._storage, self._classify(), items, self._now)
         self.assessed += len(assessed)
+        self.unreadable |= {item.id for item in items} - {entry.item.id for entry in assessed}
         risky = [entry for entry in assessed if entry.assessment.risk]
         if not risky:
             return 0
@@ -268,13 +287,15 @@ class Intake:
         signals: SignalsConfig | None = self._config.signals
         if self._assessors is not None:
             submitted = self._assessors.submitted
-            assessments = self._assessors.collect()
+            answers = self._assessors.collect()
             self.close()
-            self._storage.save_assessments(assessments, ENGINE, self._now)
-            self.assessed += len(assessments)
-            if len(assessments) < submitted:  # stalled: no second pool for what is left
+            self.assessed += save_answers(self._storage, answers, self._now)
+            self.unreadable |= {a.item_id for a in answers if isinstance(a, Unreadable)}
+            if len(answers) < submitted:  # stalled: no second pool for what is left
                 signals = None
-        self.assessed += assess_pending(self._storage, self._classify, self._now, signals)
+        skip = self.unreadable
+        self.assessed += assess_pending(self._storage, self._classify, self._now, signals, skip)
+        self.unreadable = {item.id for item in self._storage.unassessed_items()}
         changed = cluster_pending(self._storage, self._now)
         self.changed |= changed
         views = stored_views(self._storage, changed)

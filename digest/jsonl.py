@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
-from digest.assessing import assessment_of, explained_of
+from digest.assessing import Unreadable, attempted
 from digest.signals.classify import Classifier, Explained
 from digest.sources.normalise import canonical_url, content_hash
 from digest.stories import Clusterer, Vocabulary, collector_paused
@@ -78,6 +78,13 @@ def assessment_json(explained: Explained) -> dict[str, Any]:
         "evidence": [e.as_dict() for e in a.evidence],
         "casualties": {"killed": a.casualties.killed, "injured": a.casualties.injured},
         "notes": list(explained.notes),
+    }
+
+
+def unreadable_json(answer: Unreadable) -> dict[str, Any]:
+    return {
+        "id": answer.item_id,
+        "error": f"could not classify (a fault of digest's): {answer.problem}",
     }
 
 
@@ -148,7 +155,8 @@ def classify_lines(
         if isinstance(parsed, dict):
             yield parsed
             continue
-        yield assessment_json(explained_of(classifier, _item(parsed)))
+        answer = attempted(classifier, _item(parsed))
+        yield unreadable_json(answer) if isinstance(answer, Unreadable) else assessment_json(answer)
 
 
 def cluster_lines(lines: Iterable[str | bytes], classifier: Classifier) -> list[dict[str, Any]]:
@@ -168,10 +176,14 @@ def cluster_lines(lines: Iterable[str | bytes], classifier: Classifier) -> list[
             problem = f"duplicate id: the same as output line {lines_of[parsed.id]}"
             results.append({"id": parsed.id, "error": problem})
             continue
-        lines_of[parsed.id] = len(results) + 1
         item = _item(parsed)
+        answer = attempted(classifier, item)
+        if isinstance(answer, Unreadable):
+            results.append(unreadable_json(answer))
+            continue
+        lines_of[parsed.id] = len(results) + 1
         results.append({"id": parsed.id, "story": None})
-        entries.append((len(results) - 1, AssessedItem(item, assessment_of(classifier, item))))
+        entries.append((len(results) - 1, AssessedItem(item, answer.assessment)))
     with collector_paused():
         clusterer = Clusterer(Vocabulary(entry for _, entry in entries))
         for _, entry in sorted(entries, key=lambda e: (e[1].item.published, e[0])):

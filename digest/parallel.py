@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from multiprocessing.pool import AsyncResult
 from typing import Any
 
-from digest.assessing import assessment_of
+from digest.assessing import Unreadable, attempted
 from digest.config import SignalsConfig
 from digest.jsonl import classify_lines
 from digest.signals.classify import Classifier
@@ -67,7 +67,7 @@ class Assessors:
 
     def __init__(self, signals: SignalsConfig, workers: int) -> None:
         self._pool = _pool(signals, workers)
-        self._pending: list[AsyncResult[list[Assessment]]] = []
+        self._pending: list[AsyncResult[list[Assessment | Unreadable]]] = []
         self.submitted = 0
 
     def submit(self, items: Sequence[Item]) -> None:
@@ -76,11 +76,11 @@ class Assessors:
             chunk = items[start : start + CHUNK_LINES]
             self._pending.append(self._pool.apply_async(_assess_chunk, (chunk,)))
 
-    def collect(self) -> list[Assessment]:
-        """The assessments submitted, in order, as far as the workers answer: from a chunk not
-        done within CHUNK_TIMEOUT_S (a worker killed, whose task the pool never finishes) on,
-        nothing; those items stay waiting for the caller to assess again."""
-        done: list[Assessment] = []
+    def collect(self) -> list[Assessment | Unreadable]:
+        """The assessments submitted (or why an item has none), in order, as far as the workers
+        answer: from a chunk not done within CHUNK_TIMEOUT_S (a worker killed, whose task the
+        pool never finishes) on, nothing; those items stay waiting for the caller to assess."""
+        done: list[Assessment | Unreadable] = []
         for result in self._pending:
             try:
                 done += result.get(timeout=CHUNK_TIMEOUT_S)
@@ -114,6 +114,7 @@ def _classify_chunk(chunk: list[bytes]) -> bytes:
     return b"".join(encode(result) for result in classify_lines(chunk, _worker_classifier))
 
 
-def _assess_chunk(chunk: Sequence[Item]) -> list[Assessment]:
+def _assess_chunk(chunk: Sequence[Item]) -> list[Assessment | Unreadable]:
     assert _worker_classifier is not None
-    return [assessment_of(_worker_classifier, item) for item in chunk]
+    answers = (attempted(_worker_classifier, item) for item in chunk)
+    return [a if isinstance(a, Unreadable) else a.assessment for a in answers]

@@ -61,6 +61,7 @@ class PollReport:
     sends: tuple[SendOutcome, ...] = ()
     mails: tuple[outbox.Outcome, ...] = ()
     mail_problem: str | None = None  # why alert mail could not be tried (it stays queued)
+    unreadable: tuple[str, ...] = ()  # reports the classifier failed on (they wait, logged)
 
     @property
     def new_items(self) -> int:
@@ -145,6 +146,7 @@ async def poll(
         tuple(courier.sends),
         tuple(courier.mails),
         courier.problem,
+        tuple(sorted(intake.unreadable)),
     )
 
 

@@ -14,6 +14,8 @@ from digest.jsonl import classify_lines, cluster_lines
 from digest.signals.classify import Classifier, Text, _distance
 from digest.signals.gazetteer import Mention
 
+from .poison import POISON, Poisoned
+
 
 @pytest.fixture(scope="module")
 def classifier() -> Classifier:
@@ -133,6 +135,31 @@ def test_malformed_lines_get_an_error_and_processing_goes_on(classifier: Classif
     assert [r["id"] for r in results] == [None, None, None, "e", "5", "ok"]
     assert all("error" in r for r in results[:5])
     assert results[5]["risk"] is True
+
+
+def test_a_line_the_classifier_fails_on_gets_an_error_and_the_stream_goes_on(
+    classifier: Classifier, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug of digest's that one line sets off (in a long stream) costs that line only, in
+    `digest classify` and in `digest cluster`: its error says so, the log has the trace."""
+    poisoned = Poisoned(classifier)
+    rows = [
+        {"id": "1", "title": "Drone strike on Aitaroun", "text": ""},
+        {"id": "2", "title": f"Council {POISON} meets", "text": ""},
+        {"id": "3", "title": "Shelling on Khiam", "text": ""},
+    ]
+    lines = [json.dumps(row) for row in rows]
+    results = list(classify_lines(lines, poisoned))
+    assert [r["id"] for r in results] == ["1", "2", "3"]
+    assert results[1] == {
+        "id": "2",
+        "error": "could not classify (a fault of digest's): IndexError: string index out of range",
+    }
+    assert results[0]["risk"] is True and results[2]["risk"] is True
+    assert "could not classify report 2" in caplog.text and "Traceback" in caplog.text
+    clustered = cluster_lines(lines, poisoned)
+    assert [r["id"] for r in clustered] == ["1", "2", "3"]
+    assert "error" in clustered[1] and clustered[0]["story"] and clustered[2]["story"]
 
 
 def test_cluster_joins_the_same_incident_across_languages(classifier: Classifier) -> None:

@@ -8,6 +8,7 @@ import asyncio
 import json
 import random
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from html import escape
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 
 from digest import intake, parallel, pipeline
+from digest.cli import fetch_summary
 from digest.config import DigestConfig, SignalsConfig
 from digest.intake import MIN_BACKGROUND, assess_pending
 from digest.signals.classify import Classifier
@@ -29,6 +31,7 @@ from digest.storage.sqlite import SqliteStorage
 from digest.types import Item
 
 from .conftest import Mailbox, ScriptedServer, reply
+from .poison import POISON, Poisoned, start_poisoned_worker
 from .test_alerts import Receiver
 
 NOW = datetime(2026, 3, 24, 9, 0, tzinfo=UTC)
@@ -272,4 +275,92 @@ def test_what_stalled_workers_left_is_classified_in_the_polling_process(
     assert assess_pending(storage, lambda: classifier, NOW, SignalsConfig(workers=2)) == 20
     assert storage.unassessed_items() == []
     assert "stopped answering; 20 reports in this one" in caplog.text
+    storage.close()
+
+
+def poisoned_history(count: int) -> list[Item]:
+    """Ordinary reports, and in their midst one that sets off the classifier's bug."""
+    made = history(count)
+    bad = made[count // 2]
+    title = f"{POISON} {bad.title}"
+    made[count // 2] = replace(bad, title=title, content_hash=content_hash(title, bad.text))
+    return made
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_report_the_classifier_fails_on_waits_and_holds_up_no_other(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    workers: int,
+) -> None:
+    """A bug of digest's that one report sets off costs that report only, on one core or in
+    the worker processes: the others are assessed and stored, and it stays waiting (nothing is
+    lost) for a version without the bug; the log says which and why."""
+    monkeypatch.setattr(intake, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(parallel, "_start_worker", start_poisoned_worker)
+    storage = SqliteStorage(tmp_path / "d.sqlite3")
+    storage.sync_sources([NewSource("History", "https://history.example/rss")], "config")
+    storage.store_items(storage.source("History").id, poisoned_history(40))
+    healthy = Classifier.from_signals()
+    poisoned = Poisoned(healthy)
+    assessed = assess_pending(storage, lambda: poisoned, NOW, SignalsConfig(workers=workers))
+    assert assessed == 39
+    assert [item.id for item in storage.unassessed_items()] == ["h20"]
+    if workers == 1:  # the workers' log is their own
+        assert poisoned.tried == ["h20"]
+        assert "could not classify report h20" in caplog.text
+        assert "IndexError: string index out of range" in caplog.text
+    assert assess_pending(storage, lambda: healthy, NOW) == 1  # the bug fixed
+    assert storage.unassessed_items() == []
+    storage.close()
+
+
+def test_a_poll_goes_on_past_a_report_the_classifier_fails_on(
+    tmp_path: Path, server: ScriptedServer, mailbox: tuple[Mailbox, int]
+) -> None:
+    """On the way of alerts (each source's reports assessed as they come), a report that sets
+    off a bug is tried once a poll, the poll goes on to alert on the others, its summary counts
+    the report, and the next poll tries it again."""
+    _, port = mailbox
+    server.routes["/bad.xml"] = reply(200, rss("b1", f"Municipal {POISON} meets in Jounieh"))
+    server.routes["/wire.xml"] = reply(
+        200, rss("w1", "Drone strike on a car in Aitaroun kills one")
+    )
+    config = DigestConfig.model_validate(
+        {
+            "storage": {"database": str(tmp_path / "d.sqlite3")},
+            "smtp": {"host": "127.0.0.1", "port": port, "from_addr": "digest@example.org"},
+            "sources": [
+                {"name": "Bad", "url": server.url("/bad.xml")},
+                {"name": "Wire", "url": server.url("/wire.xml")},
+            ],
+            "alerts": [
+                {
+                    "name": "south",
+                    "query": "category:airstrike AND region:LB4",
+                    "recipients": ["duty@example.org"],
+                }
+            ],
+        }
+    )
+    storage = SqliteStorage(config.storage.database)
+    poisoned = Poisoned(Classifier.from_signals())
+    storage.sync_sources([NewSource("History", "https://history.example/rss")], "config")
+    storage.store_items(storage.source("History").id, history(MIN_BACKGROUND))
+    assess_pending(storage, lambda: poisoned, NOW)
+
+    async def poll() -> pipeline.PollReport:
+        async with make_client(config.fetch, [ip_network("127.0.0.0/8")]) as client:
+            return await pipeline.poll(storage, config, lambda: poisoned, client, NOW, True)
+
+    report = asyncio.run(poll())
+    waiting = [item.id for item in storage.unassessed_items()]
+    assert len(waiting) == 1 and report.unreadable == tuple(waiting)
+    assert poisoned.tried == waiting  # once in the poll, not again at its end
+    assert [f.rule for f in report.firings] == ["south"] and report.notices == 1
+    assert report.assessed == 1
+    assert "1 could not be classified (see the log)" in fetch_summary(report, 1.0)
+    again = asyncio.run(poll())
+    assert poisoned.tried == waiting * 2 and again.unreadable == tuple(waiting)
     storage.close()

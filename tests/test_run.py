@@ -27,8 +27,10 @@ from digest.storage.search import SearchFilters
 from digest.storage.sqlite import SqliteStorage
 from digest.types import RawItem
 
-from .conftest import Mailbox
+from .conftest import Mailbox, ScriptedServer, reply
+from .poison import POISON, Poisoned
 from .test_cli import digest
+from .test_intake import rss
 
 SEND_AT = datetime(2026, 3, 24, 4, 30, tzinfo=UTC)  # 06:30 in Beirut
 
@@ -239,3 +241,36 @@ def test_json_log_lines_carry_the_event_and_its_fields() -> None:
     assert line["profile"] == "beirut" and line["messages"] == 2
     assert line["message"] == "beirut: 2 queued" and line["time"].endswith("+00:00")
     logger.removeHandler(handler)
+
+
+def test_the_service_logs_a_report_the_classifier_fails_on_as_an_error(
+    tmp_path: Path, server: ScriptedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A poll that met a bug of digest's says so at error level, with the report's id, every
+    poll until a version without the bug reads it; the service goes on."""
+    server.routes["/bad.xml"] = reply(200, rss("b1", f"Council {POISON} meets in Jounieh"))
+    config = DigestConfig.model_validate(
+        {
+            "storage": {"database": str(tmp_path / "d.sqlite3")},
+            "fetch": {"allow_private_networks": True},
+            "sources": [{"name": "Bad", "url": server.url("/bad.xml")}],
+        }
+    )
+    storage = SqliteStorage(config.storage.database)
+    runner = Service(config, storage, still(SEND_AT), logging.getLogger("test"))
+    runner._classifier = Poisoned(runner.classifier())
+
+    async def two_polls() -> None:
+        await runner.poll()
+        await runner.poll()
+        await runner.close()
+
+    caplog.set_level(logging.INFO, "test")
+    asyncio.run(two_polls())
+    errors = [r for r in caplog.records if r.name == "test" and r.levelno == logging.ERROR]
+    (waiting,) = storage.unassessed_items()
+    assert [r.getMessage() for r in errors] == [
+        "1 report(s) could not be classified, a fault of digest's: they wait for the next poll "
+        f"(first: {waiting.id})"
+    ] * 2
+    storage.close()

@@ -152,6 +152,15 @@ class Service:
             alerts=len(report.firings),
             failed=len(failed),
         )
+        if report.unreadable:
+            log(
+                self.logger,
+                logging.ERROR,
+                "unreadable",
+                f"{len(report.unreadable)} report(s) could not be classified, a fault of "
+                f"digest's: they wait for the next poll (first: {report.unreadable[0]})",
+                reports=list(report.unreadable),
+            )
         for outcome in failed:
             log(
                 self.logger,

@@ -1,0 +1,29 @@
+"""A classifier with a bug that one report sets off: what a fault of digest's own would do to a
+poll. Its own module, so that a worker process (spawned: nothing of the test is inherited) can
+import it as its classifier."""
+
+from __future__ import annotations
+
+from digest import parallel
+from digest.config import SignalsConfig
+from digest.signals.classify import Classifier, Explained, Text
+
+POISON = "tripwire"  # a title with this word sets the bug off
+
+
+class Poisoned(Classifier):
+    def __init__(self, engine: Classifier) -> None:
+        self.__dict__.update(engine.__dict__)
+        self.tried: list[str] = []  # ids of the reports the bug went off on
+
+    def classify(self, text: Text) -> Explained:
+        if POISON in text.title:
+            self.tried.append(text.id)
+            raise IndexError("string index out of range")
+        return super().classify(text)
+
+
+def start_poisoned_worker(signals: SignalsConfig) -> None:
+    parallel._start_worker(signals)
+    assert parallel._worker_classifier is not None
+    parallel._worker_classifier = Poisoned(parallel._worker_classifier)
