@@ -124,6 +124,34 @@ def test_a_digest_due_before_midnight_is_still_found_after_it(
     storage.close()
 
 
+def test_a_profile_renamed_after_its_send_time_does_not_send_the_day_again(
+    tmp_path: Path, mailbox: tuple[Mailbox, int], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A profile that comes with a reload starts at its next send time, as a scheduler takes a
+    new job: renamed after the day's digest went, it must not send that day again."""
+    handler, port = mailbox
+    caplog.set_level(logging.INFO, "test")
+    jobs, storage = service(tmp_path, port, SEND_AT + timedelta(minutes=1))
+    asyncio.run(jobs.send())
+    assert len(handler.received) == 1
+    jobs.clock = still(SEND_AT + timedelta(minutes=10))
+    (profile,) = jobs.config.profiles
+    renamed = profile.model_copy(update={"name": "beirut-office"})
+    jobs.reconfigure(jobs.config.model_copy(update={"profiles": [renamed]}))
+    asyncio.run(jobs.send())
+    assert len(handler.received) == 1
+    added = [r for r in caplog.records if getattr(r, "event", "") == "profile-added"]
+    assert [r.getMessage() for r in added] == [
+        "profile beirut-office is new: its first digest goes at its next send time "
+        "(06:30 Asia/Beirut)"
+    ]
+    jobs.clock = still(SEND_AT + timedelta(days=1, minutes=1))
+    asyncio.run(jobs.send())
+    assert len(handler.received) == 2
+    assert storage.digest("beirut-office", "2026-03-25") is not None
+    storage.close()
+
+
 def test_a_new_service_does_not_open_with_a_digest_long_overdue(
     tmp_path: Path, mailbox: tuple[Mailbox, int], caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -86,6 +86,7 @@ class Service:
         self._client: httpx.AsyncClient | None = None
         self._stale_client = False
         self._skipped: set[tuple[str, str]] = set()
+        self._added: dict[str, datetime] = {}  # profiles that came with a reload, and when
         # a job started by hand (at start) and by its trigger must not overlap
         self._polling = asyncio.Lock()
         self._delivering = asyncio.Lock()
@@ -99,6 +100,18 @@ class Service:
             self._classifier = None
         if config.fetch != self.config.fetch:
             self._stale_client = True
+        known = {profile.name for profile in self.config.profiles}
+        for profile in config.profiles:
+            if profile.name not in known and profile.name not in self._added:
+                self._added[profile.name] = self.clock.now()
+                log(
+                    self.logger,
+                    logging.INFO,
+                    "profile-added",
+                    f"profile {profile.name} is new: its first digest goes at its next send "
+                    f"time ({profile.send_at:%H:%M} {profile.timezone})",
+                    profile=profile.name,
+                )
         self.config = config
         self._skipped.clear()
 
@@ -263,6 +276,11 @@ class Service:
             queued = {d.recipient for d in self.storage.deliveries(record.id)}
             if queued >= set(profile.recipients):
                 return
+        added = self._added.get(profile.name)
+        if added is not None and due < added:
+            # as a scheduler takes a new job: from its next time (a renamed profile has had
+            # this day's digest under its old name, and its readers must not get it twice)
+            return
         # late only if missed while the service was down: its own delays do not count
         missed = due < self.started and now - due > timedelta(minutes=self.config.run.grace_minutes)
         if missed and (
