@@ -276,8 +276,8 @@ class Service:
             queued = {d.recipient for d in self.storage.deliveries(record.id)}
             if queued >= set(profile.recipients):
                 return
-        added = self._added.get(profile.name)
-        if added is not None and due < added:
+        joined = self._added.get(profile.name)
+        if joined is not None and due < joined:
             # as a scheduler takes a new job: from its next time (a renamed profile has had
             # this day's digest under its old name, and its readers must not get it twice)
             return
