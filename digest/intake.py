@@ -281,13 +281,13 @@ class Intake:
         self.notices += len(made)
         return len(made)
 
-    def finish(self) -> int:
+    async def finish(self) -> int:
         """Whatever the batches left (items never assessed, reports older than the loaded
         stories), and the notices every rule's throttle and quiet hours now allow."""
         signals: SignalsConfig | None = self._config.signals
         if self._assessors is not None:
             submitted = self._assessors.submitted
-            answers = self._assessors.collect()
+            answers = await self._assessors.answers()
             self.close()
             self.assessed += save_answers(self._storage, answers, self._now)
             self.unreadable |= {a.item_id for a in answers if isinstance(a, Unreadable)}

@@ -5,9 +5,11 @@ poll's large backlog of stored items.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import multiprocessing
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from multiprocessing.pool import AsyncResult
 from typing import Any
@@ -24,6 +26,7 @@ CHUNKS_IN_FLIGHT_PER_WORKER = 4
 # more than the cores save
 PARALLEL_FROM = 3000
 CHUNK_TIMEOUT_S = 300.0  # a chunk takes about a second
+WAIT_STEP_S = 0.05  # how often a poll waiting for the workers lets its event loop run
 
 _worker_classifier: Classifier | None = None
 
@@ -86,6 +89,20 @@ class Assessors:
                 done += result.get(timeout=CHUNK_TIMEOUT_S)
             except multiprocessing.TimeoutError:
                 break
+        self._pending = []
+        return done
+
+    async def answers(self) -> list[Assessment | Unreadable]:
+        """As `collect`, waiting without holding up the event loop: the service's health
+        endpoint, its signals and its other jobs go on while the workers finish."""
+        done: list[Assessment | Unreadable] = []
+        for result in self._pending:
+            deadline = time.monotonic() + CHUNK_TIMEOUT_S
+            while not result.ready() and time.monotonic() < deadline:
+                await asyncio.sleep(WAIT_STEP_S)
+            if not result.ready():
+                break
+            done += result.get()
         self._pending = []
         return done
 

@@ -130,7 +130,7 @@ async def poll(
                 told = _tell_operators(storage, config, attempt.source, outcome, env, moment)
                 if intake.take(stored) or told:
                     await courier.send()
-            if intake.finish():
+            if await intake.finish():
                 await courier.send()
     finally:  # a poll cut short (the service stopping) leaves no fetch or process running
         for fetch_task in fetches:

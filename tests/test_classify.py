@@ -14,7 +14,7 @@ from digest.jsonl import classify_lines, cluster_lines
 from digest.signals.classify import Classifier, Text, _distance
 from digest.signals.gazetteer import Mention
 
-from .poison import POISON, Poisoned
+from .faulty import POISON, Poisoned
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from email.utils import format_datetime
 from html import escape
 from http.server import BaseHTTPRequestHandler
 from ipaddress import ip_network
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from digest.storage.sqlite import SqliteStorage
 from digest.types import Item
 
 from .conftest import Mailbox, ScriptedServer, reply
-from .poison import POISON, Poisoned, start_poisoned_worker
+from .faulty import POISON, SLOW_WORKER_S, Poisoned, start_poisoned_worker, start_slow_worker
 from .test_alerts import Receiver
 
 NOW = datetime(2026, 3, 24, 9, 0, tzinfo=UTC)
@@ -363,4 +364,54 @@ def test_a_poll_goes_on_past_a_report_the_classifier_fails_on(
     assert "1 could not be classified (see the log)" in fetch_summary(report, 1.0)
     again = asyncio.run(poll())
     assert poisoned.tried == waiting * 2 and again.unreadable == tuple(waiting)
+    storage.close()
+
+
+def test_the_event_loop_goes_on_while_a_poll_waits_for_its_workers(
+    tmp_path: Path, server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The end of a first poll waits for the processes classifying its backlog; meanwhile the
+    service's event loop must go on (its health endpoint answers, a stop signal is heard)."""
+    reports = history(200)
+    entries = "".join(
+        f"<item><guid>{item.id}</guid><title>{escape(item.title)}</title>"
+        f"<description>{escape(item.text)}</description>"
+        f"<pubDate>{format_datetime(item.published)}</pubDate></item>"
+        for item in reports
+    )
+    feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>h</title>{entries}'
+    server.routes["/history.xml"] = reply(200, (feed + "</channel></rss>").encode())
+    monkeypatch.setattr(intake, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(parallel, "_start_worker", start_slow_worker)
+    config = DigestConfig.model_validate(
+        {
+            "storage": {"database": str(tmp_path / "d.sqlite3")},
+            "signals": {"workers": 2},
+            "sources": [{"name": "History", "url": server.url("/history.xml")}],
+        }
+    )
+    storage = SqliteStorage(config.storage.database)
+    classifier = Classifier.from_signals()
+    ticks: list[float] = []
+
+    async def poll_and_tick() -> pipeline.PollReport:
+        async def tick() -> None:
+            while True:
+                ticks.append(time.monotonic())
+                await asyncio.sleep(0.05)
+
+        ticker = asyncio.ensure_future(tick())
+        async with make_client(config.fetch, [ip_network("127.0.0.0/8")]) as client:
+            report = await pipeline.poll(storage, config, lambda: classifier, client, NOW, True)
+        ticker.cancel()
+        return report
+
+    started = time.monotonic()
+    report = asyncio.run(poll_and_tick())
+    assert report.assessed == len(reports)
+    # the workers need 200 x SLOW_WORKER_S / 2 = 5 s at least, with their start: a loop held
+    # up by the wait would not tick for that long
+    assert time.monotonic() - started >= len(reports) * SLOW_WORKER_S / 2
+    gaps = [later - earlier for earlier, later in pairwise(ticks)]
+    assert max(gaps) < 2.0
     storage.close()

@@ -28,7 +28,7 @@ from digest.storage.sqlite import SqliteStorage
 from digest.types import RawItem
 
 from .conftest import Mailbox, ScriptedServer, reply
-from .poison import POISON, Poisoned
+from .faulty import POISON, Poisoned
 from .test_cli import digest
 from .test_intake import rss
 

@@ -1,8 +1,10 @@
-"""A classifier with a bug that one report sets off: what a fault of digest's own would do to a
-poll. Its own module, so that a worker process (spawned: nothing of the test is inherited) can
-import it as its classifier."""
+"""Classifiers with faults: a bug that one report sets off (what a fault of digest's own would do
+to a poll), and one that takes its time. Their own module, so that a worker process (spawned:
+nothing of the test is inherited) can import them as its classifier."""
 
 from __future__ import annotations
+
+import time
 
 from digest import parallel
 from digest.config import SignalsConfig
@@ -27,3 +29,22 @@ def start_poisoned_worker(signals: SignalsConfig) -> None:
     parallel._start_worker(signals)
     assert parallel._worker_classifier is not None
     parallel._worker_classifier = Poisoned(parallel._worker_classifier)
+
+
+class Slow(Classifier):
+    def __init__(self, engine: Classifier, seconds: float) -> None:
+        self.__dict__.update(engine.__dict__)
+        self.seconds = seconds
+
+    def classify(self, text: Text) -> Explained:
+        time.sleep(self.seconds)
+        return super().classify(text)
+
+
+SLOW_WORKER_S = 0.05  # a report's time in `start_slow_worker`
+
+
+def start_slow_worker(signals: SignalsConfig) -> None:
+    parallel._start_worker(signals)
+    assert parallel._worker_classifier is not None
+    parallel._worker_classifier = Slow(parallel._worker_classifier, SLOW_WORKER_S)
