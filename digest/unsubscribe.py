@@ -8,7 +8,14 @@ import hmac
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from digest.config import REVIEW_LIST, SOURCE_HEALTH_LIST
 from digest.storage.base import Delivery
+
+# the lists of digest's own emails, which no rule of the configuration names
+_OWN_LISTS = {
+    SOURCE_HEALTH_LIST: "the emails on sources failing or back",
+    REVIEW_LIST: "the emails saying a draft is ready for review",
+}
 
 
 def signature(key: str, kind: str, list_name: str, recipient: str) -> str:
@@ -18,6 +25,13 @@ def signature(key: str, kind: str, list_name: str, recipient: str) -> str:
 
 def valid(key: str, kind: str, list_name: str, recipient: str, given: str) -> bool:
     return hmac.compare_digest(signature(key, kind, list_name, recipient), given)
+
+
+def what_stops(kind: str, list_name: str) -> str:
+    """What a recipient stops receiving, in words."""
+    if kind == "digest":
+        return f"the {list_name} digest"
+    return _OWN_LISTS.get(list_name, f"the alerts of rule {list_name}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,13 +10,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from starlette.testclient import TestClient
 
-from digest.config import SmtpConfig
+from digest.config import REVIEW_LIST, SOURCE_HEALTH_LIST, SmtpConfig
 from digest.outbox import deliver, enqueue
 from digest.render import environment
 from digest.signals.gazetteer import Gazetteer
+from digest.storage.base import Delivery, Mail
 from digest.storage.sqlite import SqliteStorage
+from digest.unsubscribe import OneClick
 from digest.web.app import create_app
 from digest.web.security import Access
 from digest.web.site import Site
@@ -105,3 +108,32 @@ def test_without_an_archive_the_mailto_link_stands_alone(
         assert "https" not in message["List-Unsubscribe"]
         assert message["List-Unsubscribe-Post"] is None
     storage.close()
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "said"),
+    [
+        ("digest", "beirut-office", "Stop sending the beirut-office digest to"),
+        ("alert", "south", "Stop sending the alerts of rule south to"),
+        ("alert", SOURCE_HEALTH_LIST, "Stop sending the emails on sources failing or back to"),
+        ("alert", REVIEW_LIST, "Stop sending the emails saying a draft is ready for review to"),
+    ],
+)
+def test_the_page_names_what_the_link_stops_in_words(
+    tmp_path: Path, kind: str, name: str, said: str
+) -> None:
+    """digest's own lists (the operators' source health, the reviewers' drafts) are named for
+    what they send, not as a rule called "_review"."""
+    path = tmp_path / "d.sqlite3"
+    SqliteStorage(path).close()
+    site = Site(path, environment(), Gazetteer.load())
+    key = site.reader.secret("unsubscribe")
+    link = OneClick("https://archive.example.org/", key).url(
+        Delivery(
+            0, Mail(kind, name, name, "s", "h", "t"), "a@example.org", "m", "pending", 0, None, NOW
+        )
+    )
+    with TestClient(create_app(site, Access()), base_url="https://archive.example.org") as client:
+        page = client.get(link.removeprefix("https://archive.example.org"))
+    site.close()
+    assert page.status_code == 200 and said in page.text

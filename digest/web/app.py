@@ -31,7 +31,7 @@ from digest.storage.search import FIRST_DAY, LAST_DAY, QueryError, SearchFilters
 from digest.storage.sqlite import SqliteStorage
 from digest.story_report import story_json
 from digest.types import StoryView
-from digest.unsubscribe import valid
+from digest.unsubscribe import valid, what_stops
 from digest.web import formats, pages
 from digest.web.desk import KEY, ActionForm, desk_page, token_valid
 from digest.web.security import BASIC_CHALLENGE, Access, Guard
@@ -261,7 +261,7 @@ def create_app(site: Site, access: Access | None = None) -> Guard:
         well_formed = kind in ("digest", "alert") and re.fullmatch("[0-9a-f]{32}", sig)
         if not well_formed or not valid(key, kind, name, to, sig):
             raise BadRequest("this unsubscribe link is not valid (was it cut short?)")
-        what = f"the {name} digest" if kind == "digest" else f"the alerts of rule {name}"
+        what = what_stops(kind, name)
         done = request.method == "POST"
         if done:
             storage = SqliteStorage(site.database)
