@@ -260,12 +260,18 @@ def build_digest(
         StoryView(story, tuple(entries), profile.language, span[0], tiers)
         for story, entries in storage.stories_between(*span)
     ]
-    history = storage.stories_first_seen(span[0] - timedelta(days=MONTH), span[1])
+    history_start = span[0] - timedelta(days=MONTH)
+    history = storage.stories_first_seen(history_start, span[1])
     since = storage.reading_since()
+    # counted as the digest lists them: a story of one unverified channel a level lower
+    lowered = (
+        trends.unconfirmed(storage.story_sources(history_start, span[1]), tiers) if tiers else set()
+    )
 
     def changes(leaving: set[str]) -> Trends:
         kept = (story for story in history if story.id not in leaving)
-        return trends.district_trends(span, trends.incidents_of(kept, profile, parents), since)
+        found = trends.incidents_of(kept, profile, parents, lowered)
+        return trends.district_trends(span, found, since)
 
     digest = briefing.assemble(
         profile, span, views, storage.count_items(*span), parents, changes(set())

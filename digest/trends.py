@@ -9,7 +9,7 @@ warnings are not incidents). Pure: takes stories, returns the table.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -23,18 +23,33 @@ from digest.types import (
     DistrictTrend,
     GovernorateTrend,
     Location,
+    SourceTier,
     Story,
     Trends,
+    corroboration,
+    weighed_severity,
 )
 
 
-def counts_as_incident(story: Story, profile: ProfileConfig, parents: dict[str, str]) -> bool:
-    """The profile would show the story as an incident in a district: severe enough, of its
-    categories, placed in its regions, not an early warning."""
+def unconfirmed(sources: Mapping[str, Sequence[str]], tiers: Mapping[str, SourceTier]) -> set[str]:
+    """The stories (of `sources`: story id -> its sources' names) a digest weighs a level lower,
+    reported by one unverified social channel only."""
+    return {story for story, names in sources.items() if corroboration(names, tiers).unconfirmed}
+
+
+def counts_as_incident(
+    story: Story,
+    profile: ProfileConfig,
+    parents: dict[str, str],
+    lowered: Set[str] = frozenset(),
+) -> bool:
+    """The profile would show the story as an incident in a district: severe enough (as the
+    digest weighs it: a level lower when in `lowered`, see `unconfirmed`), of its categories,
+    placed in its regions, not an early warning."""
     place = story.primary
     return (
         place is not None
-        and story.severity >= max(profile.min_severity, 1)
+        and weighed_severity(story.severity, story.id in lowered) >= max(profile.min_severity, 1)
         and incident_kind(story.categories, profile)
         and in_regions(place, profile, parents)
     )
@@ -64,12 +79,15 @@ class Incidents:
 
 
 def incidents_of(
-    stories: Iterable[Story], profile: ProfileConfig, parents: dict[str, str]
+    stories: Iterable[Story],
+    profile: ProfileConfig,
+    parents: dict[str, str],
+    lowered: Set[str] = frozenset(),
 ) -> list[Incidents]:
     return [
         Incidents(story.first_seen, story.primary)
         for story in stories
-        if story.primary is not None and counts_as_incident(story, profile, parents)
+        if story.primary is not None and counts_as_incident(story, profile, parents, lowered)
     ]
 
 

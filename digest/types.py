@@ -7,7 +7,7 @@ SourceConfig -(fetch)-> Fetched | NotModified -(parse)-> RawItem -(normalise)-> 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -267,25 +267,15 @@ class StoryView:
 
     @property
     def corroboration(self) -> Corroboration | None:
-        """How many independent sources report the story (sources of one affiliation count
-        once) and the best tier among them; None when tiers are not known."""
-        if self.tiers is None:
-            return None
-        groups: set[str] = set()
-        best = LOWEST_TIER
-        for source in self.sources:
-            known = self.tiers.get(source, UNRATED)
-            groups.add(f"affiliation:{known.affiliation}" if known.affiliation else source)
-            best = min(best, known.tier)
-        return Corroboration(len(groups), best)
+        """How many independent sources report the story and the best tier among them; None
+        when tiers are not known."""
+        return None if self.tiers is None else corroboration(self.sources, self.tiers)
 
     @property
     def severity(self) -> int:
-        """The story's severity as the reader's digest weighs it: a level lower (not below 1)
-        while its one independent source is an unverified social channel (tier 4)."""
+        """The story's severity as the reader's digest weighs it (see `weighed_severity`)."""
         found = self.corroboration
-        unconfirmed = found is not None and found.independent == 1 and found.best_tier >= 4
-        return max(1, self.story.severity - 1) if unconfirmed else self.story.severity
+        return weighed_severity(self.story.severity, found is not None and found.unconfirmed)
 
     @property
     def lead(self) -> AssessedItem:
@@ -336,6 +326,29 @@ UNRATED = SourceTier()  # a source the configuration does not rate (an OPML impo
 class Corroboration:
     independent: int  # sources reporting it, those of one affiliation counted once
     best_tier: int
+
+    @property
+    def unconfirmed(self) -> bool:
+        """Its one independent source is an unverified social channel (tier 4)."""
+        return self.independent == 1 and self.best_tier >= LOWEST_TIER
+
+
+def corroboration(sources: Iterable[str], tiers: Mapping[str, SourceTier]) -> Corroboration:
+    """How many independent sources report a story (sources of one affiliation count once) and
+    the best tier among them."""
+    groups: set[str] = set()
+    best = LOWEST_TIER
+    for source in sources:
+        known = tiers.get(source, UNRATED)
+        groups.add(f"affiliation:{known.affiliation}" if known.affiliation else source)
+        best = min(best, known.tier)
+    return Corroboration(len(groups), best)
+
+
+def weighed_severity(severity: int, unconfirmed: bool) -> int:
+    """A story's severity as a digest weighs it: a level lower (not below 1) while it is
+    unconfirmed (see `Corroboration.unconfirmed`)."""
+    return max(1, severity - 1) if unconfirmed else severity
 
 
 WEEK = 7  # days of the short average a district's incidents are compared with

@@ -13,11 +13,20 @@ import pytest
 
 from digest import render
 from digest.briefing import assemble, window
-from digest.config import ProfileConfig
+from digest.config import DigestConfig, ProfileConfig
+from digest.pipeline import build_digest, region_parents
 from digest.signals.gazetteer import Gazetteer
+from digest.sources.normalise import content_hash
+from digest.storage.base import NewSource
 from digest.storage.sqlite import SqliteStorage
-from digest.trends import counts_as_incident, district_series, district_trends, incidents_of
-from digest.types import Location, Story, StoryMember, StoryView
+from digest.trends import (
+    counts_as_incident,
+    district_series,
+    district_trends,
+    incidents_of,
+    unconfirmed,
+)
+from digest.types import Item, Location, SourceTier, Story, StoryMember, StoryView
 from digest.web import pages
 from digest.web.site import Links, Site
 from tests.test_render import check_golden
@@ -230,3 +239,64 @@ def test_days_are_counted_right_in_a_zone_that_changes_on_the_half_hour(tmp_path
     site.close()
     days = sorted((moment.date(), count) for moment, _, _, count in counted)
     assert days == [(date(2021, 9, 21), 2), (date(2021, 9, 22), 1)]
+
+
+def test_a_story_of_one_unverified_channel_counts_as_the_digest_weighs_it(tmp_path: Path) -> None:
+    """The digest lists a story reported only by an unverified social channel (tier 4) a level
+    lower; its trend table, and the archive's, count it the same way: below the profile's
+    threshold it is not an incident there either, and a second source makes it one."""
+    path = tmp_path / "d.sqlite3"
+    storage = SqliteStorage(path)
+    tiers = {"Channel": SourceTier(tier=4), "Wire": SourceTier(tier=2)}
+    storage.sync_sources(
+        [NewSource(name, f"https://{name.lower()}.example/rss") for name in tiers], "config"
+    )
+    today = START + timedelta(hours=2)
+
+    def report(source: str, name: str) -> str:
+        title = f"Strike in Tyre {name}"
+        item = Item(
+            name, source, None, None, title, "", "", None, today, today,
+            content_hash(title, ""),
+        )  # fmt: skip
+        storage.store_items(storage.source(source).id, [item])
+        return item.id
+
+    def stored(story_id: str, severity: int, *sources: str) -> Story:
+        members = tuple(StoryMember(report(s, f"{story_id}-{s}"), "r") for s in sources)
+        base = story("LB63", -0.1, severity)
+        return replace(base, id=story_id, members=members, first_seen=today, last_updated=today)
+
+    made = [
+        stored("rumour", 2, "Channel"),  # a level lower: 1, under the threshold of 2
+        stored("confirmed", 2, "Channel", "Wire"),
+        stored("grave", 3, "Channel"),  # a level lower: 2, still over it
+    ]
+    storage.save_stories(made, {}, today)
+    sources = storage.story_sources(LONG_AGO, SPAN[1])
+    assert unconfirmed(sources, tiers) == {"rumour", "grave"}
+    gazetteer = Gazetteer.load()
+    parents = region_parents(gazetteer)
+    config = DigestConfig.model_validate(
+        {
+            "sources": [
+                {"name": n, "url": f"https://{n}.example/", "tier": t.tier}
+                for n, t in tiers.items()
+            ]
+        }
+    )
+    digest, _ = build_digest(
+        storage, PROFILE, date(2026, 3, 24), render.environment(), parents, SPAN[1], config=config
+    )
+    (tyre,) = digest.trends.districts
+    assert tyre.today == 2  # "confirmed" and "grave", as the digest would list them
+    storage.close()
+
+    site = Site(path, render.environment(), gazetteer, "Asia/Beirut", tiers=tiers)
+    counted = pages.incidents(site, PROFILE, LONG_AGO, SPAN[1])
+    assert sum(i.count for i in counted) == 2
+    anything = ProfileConfig(name="any", min_severity=1)
+    assert sum(i.count for i in pages.incidents(site, anything, LONG_AGO, SPAN[1])) == 3
+    site.tiers = None  # read without tiers, nothing is lowered
+    assert sum(i.count for i in pages.incidents(site, PROFILE, LONG_AGO, SPAN[1])) == 3
+    site.close()

@@ -231,12 +231,13 @@ class ArchiveReader(SqliteStorage):
         min_severity: int,
         kinds: list[str],
         zone: str | None = None,
+        leaving_out: list[str] | None = None,
     ) -> list[tuple[datetime, str | None, str, int]]:
         """Stories first seen in [start, end) in a district, at least this severe, of these
-        category lists (`story_kinds`), counted per day in `zone` (or per UTC hour without one)
-        and district: (the day's local midnight or the hour, governorate and district P-codes,
-        count). Counted in SQL: a year of a busy archive is a few thousand rows, not every
-        story."""
+        category lists (`story_kinds`), but those of `leaving_out`, counted per day in `zone`
+        (or per UTC hour without one) and district: (the day's local midnight or the hour,
+        governorate and district P-codes, count). Counted in SQL: a year of a busy archive is a
+        few thousand rows, not every story."""
         if zone is None:
             bucket = "substr(first_seen, 1, 13)"
         else:
@@ -246,8 +247,9 @@ class ArchiveReader(SqliteStorage):
                FROM stories WHERE first_seen >= ? AND first_seen < ? AND severity >= ?
                  AND admin2_pcode IS NOT NULL
                  AND categories IN (SELECT value FROM json_each(?))
+                 AND id NOT IN (SELECT value FROM json_each(?))
                GROUP BY 1, 2, 3""",
-            (iso(start), iso(end), min_severity, json.dumps(kinds)),
+            (iso(start), iso(end), min_severity, json.dumps(kinds), json.dumps(leaving_out or [])),
         )
         return [(_bucket_start(row[0], zone), row[1], row[2], row[3]) for row in rows]
 

@@ -564,6 +564,23 @@ class SqliteStorage:
         )
         return [_story_row(row, ()) for row in rows]
 
+    def story_sources(
+        self, start: datetime, end: datetime, severity: int | None = None
+    ) -> dict[str, tuple[str, ...]]:
+        """The sources of each story first seen in [start, end) (of this severity only, when
+        given), in no order."""
+        rows = self._query(
+            """SELECT DISTINCT st.id, s.name FROM stories st
+               JOIN story_items si ON si.story_id = st.id
+               JOIN items i ON i.id = si.item_id JOIN sources s ON s.id = i.source_id
+               WHERE st.first_seen >= ? AND st.first_seen < ? AND (? IS NULL OR st.severity = ?)""",
+            (iso(start), iso(end), severity, severity),
+        )
+        found: dict[str, tuple[str, ...]] = {}
+        for story_id, source in rows:
+            found[story_id] = (*found.get(story_id, ()), source)
+        return found
+
     def orders_published(
         self, start: datetime, end: datetime
     ) -> list[tuple[str | None, AssessedItem]]:

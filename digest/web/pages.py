@@ -246,8 +246,9 @@ HOUR = timedelta(hours=1)
 def incidents(
     site: Site, profile: ProfileConfig, start: datetime, end: datetime, hourly: bool = False
 ) -> list[trends.Incidents]:
-    """The incidents first seen in [start, end) as the profile counts them, per day (in the
-    archive's zone) or per hour, and district, counted by the database."""
+    """The incidents first seen in [start, end) as the profile counts them (and its digest
+    weighs them), per day (in the archive's zone) or per hour, and district, counted by the
+    database."""
     kinds = [
         kind
         for kind in site.reader.story_kinds(start, end)
@@ -255,9 +256,13 @@ def incidents(
     ]
     found = []
     severe = max(profile.min_severity, 1)
+    lowered: set[str] = set()  # stories a digest weighs a level lower, below the threshold
+    if site.tiers and severe > 1:
+        sources = site.reader.story_sources(start, end, severity=severe)
+        lowered = trends.unconfirmed(sources, site.tiers)
     zone = None if hourly else site.timezone
     for moment, admin1, admin2, count in site.reader.incidents_counted(
-        start, end, severe, kinds, zone
+        start, end, severe, kinds, zone, sorted(lowered)
     ):
         name = site.region_names.get(admin2, admin2)
         governorate = site.region_names.get(admin1 or "")
