@@ -14,19 +14,22 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-
-from jinja2 import Environment
+from typing import TYPE_CHECKING
 
 from digest import outbox
-from digest.alerts import notices
 from digest.alerts.fire import Firing, Watch, compiled
-from digest.assessing import assessment_of
 from digest.config import AlertConfig, DigestConfig, SignalsConfig, SmtpConfig
-from digest.parallel import PARALLEL_FROM, Assessors
-from digest.signals.classify import Classifier
 from digest.storage.base import FiredReport, Storage
 from digest.stories import STORY_WINDOW, Clusterer, Vocabulary, collector_paused
 from digest.types import AssessedItem, Item, Rendered, StoryView
+
+# The classifier and the templates are imported when there is something to classify or to
+# render: a poll that brought nothing new needs neither.
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+    from digest.parallel import Assessors
+    from digest.signals.classify import Classifier
 
 log = logging.getLogger(__name__)
 ENGINE = "signals-1"
@@ -47,6 +50,8 @@ def assess_pending(
     items = storage.unassessed_items()
     if not items:
         return 0
+    from digest.parallel import PARALLEL_FROM, Assessors
+
     processes = signals.processes() if signals else 1
     if processes < 2 or len(items) < PARALLEL_FROM:
         return len(assess(storage, classifier(), items, now))
@@ -65,6 +70,8 @@ def assess(
     storage: Storage, engine: Classifier, items: Sequence[Item], now: datetime
 ) -> list[AssessedItem]:
     """The items with their assessments (with the evacuation order a report gives), stored."""
+    from digest.assessing import assessment_of
+
     assessed = [AssessedItem(item, assessment_of(engine, item)) for item in items]
     storage.save_assessments([entry.assessment for entry in assessed], ENGINE, now)
     return assessed
@@ -130,26 +137,29 @@ def stored_views(storage: Storage, story_ids: set[str]) -> list[StoryView]:
 def dispatch_alerts(
     storage: Storage,
     alerts: Sequence[AlertConfig],
-    env: Environment,
+    env: Callable[[], Environment],
     smtp: SmtpConfig,
     now: datetime,
     known: Mapping[str, StoryView] | None = None,
 ) -> list[int]:
     """Notices from the rules' pending firings, as each rule's throttle and quiet hours allow,
     queued for its recipients (the outbox) and webhooks; their ids. `known`: stories at hand
-    (by id), which the emails need not load again."""
+    (by id), which the emails need not load again. `env` makes the templates, when an email
+    is to be rendered."""
     made = []
     for alert in alerts:
         pending = storage.pending_reports(alert.name)
         if not pending:
             continue
+        from digest.alerts import notices
+
         recent = storage.notice_times(alert.name, now - notices.HOUR)
         groups = notices.batches(alert, pending, recent, now)
         views = _views(storage, alert, groups, known or {}) if alert.recipients else {}
         for group in groups:
             # the email's content; webhooks build their bodies from the firings
             rendered = (
-                notices.render_notice(alert, group, views, env) if alert.recipients else NO_MAIL
+                notices.render_notice(alert, group, views, env()) if alert.recipients else NO_MAIL
             )
             mails = [(to, outbox.new_message_id(smtp.from_addr)) for to in alert.recipients]
             event_ids = [report.event.id for report in group]
@@ -179,7 +189,7 @@ class Intake:
         storage: Storage,
         config: DigestConfig,
         classifier: Callable[[], Classifier],
-        env: Environment,
+        env: Callable[[], Environment],
         now: datetime,
     ) -> None:
         self._storage = storage
@@ -223,6 +233,8 @@ class Intake:
     def _in_background(self, item_ids: Sequence[str]) -> None:
         """A large backlog (a first poll of many sources) is classified on the other cores while
         the poll goes on fetching, parsing and storing."""
+        from digest.parallel import PARALLEL_FROM, Assessors
+
         self._waiting += item_ids
         if self._assessors is None:
             processes = self._config.signals.processes()

@@ -147,7 +147,7 @@ def test_a_large_backlog_is_classified_on_several_cores_as_on_one(
         )
         for n, row in enumerate(rows)
     ]
-    monkeypatch.setattr(intake, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 10)
     classifier = Classifier.from_signals()
     found = {}
     for workers in (1, 2):
@@ -186,7 +186,7 @@ def test_a_first_poll_classifies_its_backlog_in_the_background_as_on_one_core(
     )
     feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>o</title>{entries}'
     server.routes["/orders.xml"] = reply(200, (feed + "</channel></rss>").encode())
-    monkeypatch.setattr(intake, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 10)
     at_the_end: list[int] = []  # what was left to assess when the fetching was over
 
     def left_over(*args: Any) -> int:
@@ -263,8 +263,8 @@ def test_what_stalled_workers_left_is_classified_in_the_polling_process(
         def __exit__(self, *exc: object) -> None:
             pass
 
-    monkeypatch.setattr(intake, "PARALLEL_FROM", 10)
-    monkeypatch.setattr(intake, "Assessors", Stalled)
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(parallel, "Assessors", Stalled)
     storage = SqliteStorage(tmp_path / "d.sqlite3")
     storage.sync_sources([NewSource("History", "https://history.example/rss")], "config")
     storage.store_items(storage.source("History").id, history(20))
