@@ -20,16 +20,16 @@ from digest import outbox
 from digest.alerts.fire import Firing, Watch, compiled
 from digest.config import AlertConfig, DigestConfig, SignalsConfig, SmtpConfig
 from digest.storage.base import FiredReport, Storage
-from digest.stories import STORY_WINDOW, Clusterer, Vocabulary, collector_paused
 from digest.types import AssessedItem, Item, Rendered, StoryView
 
-# The classifier and the templates are imported when there is something to classify or to
-# render: a poll that brought nothing new needs neither.
+# The classifier, the clusterer and the templates are imported when there is something to
+# classify, cluster or render: a poll that brought nothing new needs none of them.
 if TYPE_CHECKING:
     from jinja2 import Environment
 
     from digest.parallel import Assessors
     from digest.signals.classify import Classifier
+    from digest.stories import Clusterer
 
 log = logging.getLogger(__name__)
 ENGINE = "signals-1"
@@ -92,6 +92,8 @@ def clusterer_since(
     storage: Storage, earliest: datetime, now: datetime, pending: Sequence[AssessedItem] = ()
 ) -> Clusterer:
     """A clusterer with the stories that reports dated from `earliest` could join."""
+    from digest.stories import STORY_WINDOW, Clusterer, Vocabulary, collector_paused
+
     existing = storage.open_stories(earliest - STORY_WINDOW)
     seen = [entry for _, entries in existing for entry in entries] + list(pending)
     # word weights over everything read in the period, not only the few risk reports clustered
@@ -107,6 +109,8 @@ def save_clustered(
 ) -> list[StoryView]:
     """Add the reports to the clusterer's stories, merge what became alike, store the stories
     that changed; those stories, with their reports."""
+    from digest.stories import collector_paused
+
     clusterer.reserve(storage.story_ids([entry.item.id for entry in entries]))
     with collector_paused():
         touched = {clusterer.add(entry)[0] for entry in entries}
@@ -255,6 +259,8 @@ class Intake:
         those of the last STORY_WINDOW), and word weights over what was read around them.
         When too little was read for word weights to mean anything (a new database), every
         report waits for finish(), which weighs words over the whole poll."""
+        from digest.stories import STORY_WINDOW
+
         earliest = min(min(entry.item.published for entry in first), self._now - STORY_WINDOW)
         self._since = max(earliest, self._now - CLUSTER_LOOKBACK)
         clusterer = clusterer_since(self._storage, self._since, self._now)

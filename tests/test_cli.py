@@ -223,6 +223,7 @@ def test_a_fetch_that_brings_nothing_new_imports_no_classifier_parser_or_templat
         "lingua",
         "ahocorasick",
         "digest.parallel",
+        "digest.stories",
         "digest.sources.feed",
         "digest.sources.normalise",
         "lxml",
