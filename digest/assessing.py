@@ -4,22 +4,13 @@ report gives and the places it orders evacuated first."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from digest.signals.classify import Classifier, Explained, Text
 from digest.signals.evacuation import extract_order
-from digest.types import Assessment, EvacuationOrder, Item
+from digest.types import Assessment, EvacuationOrder, Item, Unreadable
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Unreadable:
-    """A report the classifier failed on: a fault of digest's, not of the report, so the report
-    is kept as it is and waits to be classified again (by a corrected version)."""
-
-    item_id: str
-    problem: str
 
 
 def assessment_of(engine: Classifier, item: Item) -> Assessment:

@@ -16,29 +16,22 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
-from digest import __version__, briefing, outbox, pipeline
+from digest import __version__
 from digest import config as configuration
-from digest.alerts.match import matches
-from digest.alerts.rules import RuleError
-from digest.alerts.rules import parse as parse_rule
 from digest.errors import ConfigError, DigestError, InputError
-from digest.intake import dispatch_alerts
-from digest.jsonl import cluster_lines
-from digest.mail import ListName, build_message
-from digest.parallel import classify_stream, encode
-from digest.render import environment
-from digest.resources import bundled_config
-from digest.signals.classify import Classifier
-from digest.signals.gazetteer import Gazetteer
-from digest.sources.http import make_client
-from digest.sources.opml import parse_opml, write_opml
 from digest.storage import Storage, open_storage
-from digest.story_report import story_json, story_line, story_text
-from digest.types import StoryView
-from digest.web.site import Site
+
+# Each verb imports what it needs: `digest fetch` runs every few minutes, and most of what the
+# other verbs need (the classifier, the templates, the web archive) takes longer to import than
+# a poll with nothing new takes to run.
+if TYPE_CHECKING:
+    from digest import outbox, pipeline
+    from digest.signals.classify import Classifier
+    from digest.signals.gazetteer import Gazetteer
+    from digest.web.site import Site
 
 EXIT_USER_ERROR = 2
 
@@ -192,6 +185,8 @@ def _config(args: argparse.Namespace) -> configuration.DigestConfig:
 def _classifier(
     config: configuration.DigestConfig, gazetteer: Gazetteer | None = None
 ) -> Classifier:
+    from digest.signals.classify import Classifier
+
     return Classifier.from_signals(config.signals, gazetteer)
 
 
@@ -215,6 +210,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from digest.resources import bundled_config
+
     target = args.dir / "digest.toml"
     if target.exists() and not args.force:
         raise InputError(f"{target} exists; use --force to overwrite it")
@@ -225,6 +222,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from digest.signals.gazetteer import Gazetteer
+
     path = configuration.locate(args.config)
     config = configuration.load(path)
     gazetteer = Gazetteer.load()
@@ -253,6 +252,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
+    from digest import pipeline
+    from digest.sources.opml import parse_opml, write_opml
+
     config = _config(args)
     storage = _storage(config)
     try:
@@ -329,6 +331,9 @@ def _stamp(moment: datetime | None) -> str | None:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
+    from digest import pipeline
+    from digest.sources.http import make_client
+
     config = _config(args)
     storage = _storage(config)
     started = time.perf_counter()
@@ -424,6 +429,8 @@ class ProgressBar:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
+    from digest.parallel import classify_stream
+
     if not 1 <= args.workers <= 256:
         raise InputError("--workers takes a number from 1 to 256")
     out = sys.stdout.buffer
@@ -434,6 +441,9 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 
 def cmd_cluster(args: argparse.Namespace) -> int:
+    from digest.jsonl import cluster_lines
+    from digest.parallel import encode
+
     classifier = _classifier(_config(args))
     out = sys.stdout.buffer
     for result in cluster_lines(sys.stdin.buffer, classifier):
@@ -443,6 +453,9 @@ def cmd_cluster(args: argparse.Namespace) -> int:
 
 
 def cmd_stories(args: argparse.Namespace) -> int:
+    from digest.story_report import story_json, story_line, story_text
+    from digest.types import StoryView
+
     config = _config(args)
     storage = _storage(config)
     try:
@@ -480,7 +493,12 @@ def _send(
     storage: Storage,
     parents: dict[str, str],
 ) -> list[outbox.Outcome]:
+    from digest import briefing, outbox, pipeline
+    from digest.intake import dispatch_alerts
+    from digest.render import environment
+
     now = datetime.now(UTC)
+    env = environment()
     for profile in profiles:
         day = args.date or pipeline.due_day(profile, now)
         if day is None:
@@ -497,10 +515,10 @@ def _send(
         if not profile.recipients:
             print(f"{profile.name}: no recipients configured", file=sys.stderr)
             continue
-        added = pipeline.queue_digest(storage, config, profile, day, environment(), parents, now)
+        added = pipeline.queue_digest(storage, config, profile, day, env, parents, now)
         print(f"{profile.name} {day.isoformat()}: {added} message(s) queued")
     # alerts held back by a rule's throttle or quiet hours may be due by now
-    dispatch_alerts(storage, config.alerts, environment(), config.smtp, now)
+    dispatch_alerts(storage, config.alerts, lambda: env, config.smtp, now)
     wanted = outbox.asked_by(config, profiles)
     return asyncio.run(outbox.deliver(storage, config.smtp, now, wanted, config.web.base_url))
 
@@ -508,6 +526,9 @@ def _send(
 def cmd_send(args: argparse.Namespace) -> int:
     """Queue the due digests, then try every due message of the outbox once. Exit 0 when every
     message tried was sent, 1 when one failed or waits for a retry (so that cron notices)."""
+    from digest import outbox, pipeline
+    from digest.signals.gazetteer import Gazetteer
+
     config = _config(args)
     profiles = [config.profile(args.profile)] if args.profile else config.profiles
     if not profiles and not outbox.alert_recipients(config):
@@ -537,6 +558,10 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
+    from digest.alerts.match import matches
+    from digest.alerts.rules import RuleError
+    from digest.alerts.rules import parse as parse_rule
+
     try:
         rule = parse_rule(args.query)
     except RuleError as exc:
@@ -568,6 +593,11 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from digest import pipeline
+    from digest.mail import ListName, build_message
+    from digest.render import environment
+    from digest.signals.gazetteer import Gazetteer
+
     config = _config(args)
     profile = config.profile(args.profile)
     zone = ZoneInfo(profile.timezone)
@@ -602,6 +632,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def _site(config: configuration.DigestConfig) -> Site:
     """The archive over the configured database, migrated first (the archive only reads)."""
+    from digest.web.site import Site
+
     _storage(config).close()
     return Site.configured(config)
 

@@ -14,14 +14,17 @@ import asyncio
 from contextlib import AsyncExitStack
 from datetime import datetime
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import httpx
 
 from digest import outbox
-from digest.alerts.webhooks import SendOutcome, deliver_webhooks
 from digest.config import DigestConfig
 from digest.errors import DeliveryError
 from digest.storage.base import Storage
+
+if TYPE_CHECKING:
+    from digest.alerts.webhooks import SendOutcome
 
 
 class Courier:
@@ -51,6 +54,8 @@ class Courier:
 
     async def _post(self) -> None:
         if self._hooks:
+            from digest.alerts.webhooks import deliver_webhooks  # the templates: only to send
+
             self.sends += await deliver_webhooks(
                 self._storage, self._config.alerts, self._hooks, self._now
             )

@@ -14,19 +14,22 @@ import logging
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import replace
 from datetime import datetime, timedelta
-
-from jinja2 import Environment
+from typing import TYPE_CHECKING
 
 from digest import outbox
-from digest.alerts import notices
 from digest.alerts.fire import Firing, Watch, compiled
-from digest.assessing import Unreadable, attempted
 from digest.config import AlertConfig, DigestConfig, SignalsConfig, SmtpConfig
-from digest.parallel import PARALLEL_FROM, Assessors
-from digest.signals.classify import Classifier, Explained
 from digest.storage.base import FiredReport, Storage
-from digest.stories import STORY_WINDOW, Clusterer, Vocabulary, collector_paused
-from digest.types import AssessedItem, Assessment, Item, Rendered, StoryView
+from digest.types import AssessedItem, Assessment, Item, Rendered, StoryView, Unreadable
+
+# The classifier, the clusterer and the templates are imported when there is something to
+# classify, cluster or render: a poll that brought nothing new needs none of them.
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+    from digest.parallel import Assessors
+    from digest.signals.classify import Classifier
+    from digest.stories import Clusterer
 
 log = logging.getLogger(__name__)
 ENGINE = "signals-1"
@@ -49,6 +52,8 @@ def assess_pending(
     items = [item for item in storage.unassessed_items() if item.id not in skip]
     if not items:
         return 0
+    from digest.parallel import PARALLEL_FROM, Assessors
+
     processes = signals.processes() if signals else 1
     if processes < 2 or len(items) < PARALLEL_FROM:
         return len(assess(storage, classifier(), items, now))
@@ -68,11 +73,13 @@ def assess(
 ) -> list[AssessedItem]:
     """The items with their assessments (with the evacuation order a report gives), stored. An
     item the classifier fails on is left out: it stays waiting (see assessing.attempted)."""
+    from digest.assessing import attempted
+
     answers = [(item, attempted(engine, item)) for item in items]
     assessed = [
         AssessedItem(item, answer.assessment)
         for item, answer in answers
-        if isinstance(answer, Explained)
+        if not isinstance(answer, Unreadable)
     ]
     storage.save_assessments([entry.assessment for entry in assessed], ENGINE, now)
     return assessed
@@ -102,6 +109,8 @@ def clusterer_since(
     storage: Storage, earliest: datetime, now: datetime, pending: Sequence[AssessedItem] = ()
 ) -> Clusterer:
     """A clusterer with the stories that reports dated from `earliest` could join."""
+    from digest.stories import STORY_WINDOW, Clusterer, Vocabulary, collector_paused
+
     existing = storage.open_stories(earliest - STORY_WINDOW)
     seen = [entry for _, entries in existing for entry in entries] + list(pending)
     # word weights over everything read in the period, not only the few risk reports clustered
@@ -117,6 +126,8 @@ def save_clustered(
 ) -> list[StoryView]:
     """Add the reports to the clusterer's stories, merge what became alike, store the stories
     that changed; those stories, with their reports."""
+    from digest.stories import collector_paused
+
     clusterer.reserve(storage.story_ids([entry.item.id for entry in entries]))
     with collector_paused():
         touched = {clusterer.add(entry)[0] for entry in entries}
@@ -147,26 +158,29 @@ def stored_views(storage: Storage, story_ids: set[str]) -> list[StoryView]:
 def dispatch_alerts(
     storage: Storage,
     alerts: Sequence[AlertConfig],
-    env: Environment,
+    env: Callable[[], Environment],
     smtp: SmtpConfig,
     now: datetime,
     known: Mapping[str, StoryView] | None = None,
 ) -> list[int]:
     """Notices from the rules' pending firings, as each rule's throttle and quiet hours allow,
     queued for its recipients (the outbox) and webhooks; their ids. `known`: stories at hand
-    (by id), which the emails need not load again."""
+    (by id), which the emails need not load again. `env` makes the templates, when an email
+    is to be rendered."""
     made = []
     for alert in alerts:
         pending = storage.pending_reports(alert.name)
         if not pending:
             continue
+        from digest.alerts import notices
+
         recent = storage.notice_times(alert.name, now - notices.HOUR)
         groups = notices.batches(alert, pending, recent, now)
         views = _views(storage, alert, groups, known or {}) if alert.recipients else {}
         for group in groups:
             # the email's content; webhooks build their bodies from the firings
             rendered = (
-                notices.render_notice(alert, group, views, env) if alert.recipients else NO_MAIL
+                notices.render_notice(alert, group, views, env()) if alert.recipients else NO_MAIL
             )
             mails = [(to, outbox.new_message_id(smtp.from_addr)) for to in alert.recipients]
             event_ids = [report.event.id for report in group]
@@ -196,7 +210,7 @@ class Intake:
         storage: Storage,
         config: DigestConfig,
         classifier: Callable[[], Classifier],
-        env: Environment,
+        env: Callable[[], Environment],
         now: datetime,
     ) -> None:
         self._storage = storage
@@ -242,6 +256,8 @@ class Intake:
     def _in_background(self, item_ids: Sequence[str]) -> None:
         """A large backlog (a first poll of many sources) is classified on the other cores while
         the poll goes on fetching, parsing and storing."""
+        from digest.parallel import PARALLEL_FROM, Assessors
+
         self._waiting += item_ids
         if self._assessors is None:
             processes = self._config.signals.processes()
@@ -262,6 +278,8 @@ class Intake:
         those of the last STORY_WINDOW), and word weights over what was read around them.
         When too little was read for word weights to mean anything (a new database), every
         report waits for finish(), which weighs words over the whole poll."""
+        from digest.stories import STORY_WINDOW
+
         earliest = min(min(entry.item.published for entry in first), self._now - STORY_WINDOW)
         self._since = max(earliest, self._now - CLUSTER_LOOKBACK)
         clusterer = clusterer_since(self._storage, self._since, self._now)

@@ -13,11 +13,11 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
-from digest.assessing import Unreadable, attempted
+from digest.assessing import attempted
 from digest.signals.classify import Classifier, Explained
 from digest.sources.normalise import canonical_url, content_hash
 from digest.stories import Clusterer, Vocabulary, collector_paused
-from digest.types import AssessedItem, Item
+from digest.types import AssessedItem, Item, Unreadable
 
 M = TypeVar("M", bound=BaseModel)
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2999  # dates outside are typing errors, and overflow arithmetic

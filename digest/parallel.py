@@ -14,11 +14,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from multiprocessing.pool import AsyncResult
 from typing import Any
 
-from digest.assessing import Unreadable, attempted
+from digest.assessing import attempted
 from digest.config import SignalsConfig
 from digest.jsonl import classify_lines
 from digest.signals.classify import Classifier
-from digest.types import Assessment, Item
+from digest.types import Assessment, Item, Unreadable
 
 CHUNK_LINES = 256
 CHUNKS_IN_FLIGHT_PER_WORKER = 4

@@ -10,30 +10,42 @@ import logging
 import random
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-import httpx
-from jinja2 import Environment
-
-from digest import briefing, orders, outbox, render, review, source_health, trends
-from digest.alerts.fire import Firing
-from digest.alerts.webhooks import SendOutcome
+from digest import briefing, orders, outbox, review, source_health, trends
 from digest.config import DigestConfig, ProfileConfig
 from digest.courier import Courier
 from digest.errors import DigestError, StorageError
 from digest.intake import Intake
-from digest.signals.classify import Classifier
-from digest.signals.gazetteer import Gazetteer
-from digest.sources.feed import parse_feed
 from digest.sources.http import FetchPolicy, Gone, TransientError, fetch
-from digest.sources.normalise import identity_keys, normalise
-from digest.sources.reliefweb import fetch_reliefweb, parse_reliefweb
 from digest.storage.base import NewSource, SourceRecord, Storage
-from digest.types import MONTH, Digest, Fetched, NotModified, Rendered, StoryView, Trends
+from digest.types import (
+    MONTH,
+    Digest,
+    Fetched,
+    NotModified,
+    ParsedFeed,
+    Rendered,
+    StoryView,
+    Trends,
+)
+
+# A poll imports what its sources' answers need: one whose every source answered 304 parses,
+# classifies and renders nothing, and digest fetch runs every few minutes.
+if TYPE_CHECKING:
+    import httpx
+    from jinja2 import Environment
+
+    from digest.alerts.fire import Firing
+    from digest.alerts.webhooks import SendOutcome
+    from digest.signals.classify import Classifier
+    from digest.signals.gazetteer import Gazetteer
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_FAILURE = timedelta(minutes=5)
@@ -105,8 +117,7 @@ async def poll(
         async with gate, hosts[urlsplit(source.url).hostname or ""]:
             started = time.perf_counter()
             try:
-                getter = fetch_reliefweb if source.kind == "reliefweb" else fetch
-                result: Fetched | NotModified | DigestError = await getter(
+                result: Fetched | NotModified | DigestError = await _getter(source.kind)(
                     client, source.url, source.etag, source.last_modified, policy
                 )
             except DigestError as exc:
@@ -114,7 +125,7 @@ async def poll(
             return Attempt(source, result, round((time.perf_counter() - started) * 1000))
 
     outcomes = []
-    env = render.environment()
+    env = cache(_environment)
     intake = Intake(storage, config, classifier, env, now)
     fetches = [asyncio.ensure_future(one(s)) for s in sources]
     try:
@@ -150,6 +161,20 @@ async def poll(
     )
 
 
+def _getter(kind: str) -> Callable[..., Awaitable[Fetched | NotModified]]:
+    if kind == "reliefweb":
+        from digest.sources.reliefweb import fetch_reliefweb
+
+        return fetch_reliefweb
+    return fetch
+
+
+def _environment() -> Environment:
+    from digest.render import environment
+
+    return environment()
+
+
 @dataclass(frozen=True, slots=True)
 class Attempt:
     source: SourceRecord
@@ -171,10 +196,9 @@ def _store(
     try:
         if isinstance(result, DigestError):
             raise result
-        if source.kind == "reliefweb":
-            parsed = parse_reliefweb(result.content)
-        else:
-            parsed = parse_feed(result.content, result.content_type)
+        from digest.sources.normalise import identity_keys, normalise
+
+        parsed = _parse(source.kind, result)
         keys = identity_keys(list(parsed.items))
         items = [
             normalise(raw, source.name, now, source.language, key)
@@ -215,12 +239,22 @@ def _store(
     return outcome, stored.new + stored.changed
 
 
+def _parse(kind: str, fetched: Fetched) -> ParsedFeed:
+    if kind == "reliefweb":
+        from digest.sources.reliefweb import parse_reliefweb
+
+        return parse_reliefweb(fetched.content)
+    from digest.sources.feed import parse_feed
+
+    return parse_feed(fetched.content, fetched.content_type)
+
+
 def _tell_operators(
     storage: Storage,
     config: DigestConfig,
     before: SourceRecord,
     outcome: SourceOutcome,
-    env: Environment,
+    env: Callable[[], Environment],
     now: datetime,
 ) -> bool:
     """Queue the operators' email when this fetch made the source reach its failure streak,
@@ -229,7 +263,7 @@ def _tell_operators(
     if change is None:
         return False
     failures = outcome.ended if change == "recovered" else outcome.failures
-    source_health.notify(storage, config, before, change, failures, outcome.error, env, now)
+    source_health.notify(storage, config, before, change, failures, outcome.error, env(), now)
     return True
 
 
@@ -293,7 +327,9 @@ def build_digest(
         taken_out = assembled - {view.story.id for view in digest.views}
         if taken_out:  # suppressed or merged: not counted (twice) in what changed
             digest = replace(digest, trends=changes(taken_out))
-    rendered = render.render(digest, env, late=late)
+    from digest.render import render
+
+    rendered = render(digest, env, late=late)
     storage.save_digest(
         profile.name,
         day.isoformat(),

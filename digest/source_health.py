@@ -12,16 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Literal
-
-from jinja2 import Environment
+from typing import TYPE_CHECKING, Literal
 
 from digest import outbox
 from digest.config import SOURCE_HEALTH_LIST, DigestConfig
-from digest.render import inline_css, reader_context, tidy_text
 from digest.storage.base import SourceRecord, Storage
 from digest.types import Lapse, LapseState, Rendered
 from digest.wording import say
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 Turn = Literal["failing", "gone", "recovered"]
 ORDER: dict[LapseState, int] = {"gone": 0, "failing": 1, "silent": 2}
@@ -83,6 +83,8 @@ def notify(
     """Queue the operators' email about `change` in the source `before` (as it was before
     this fetch; `failures` in a row, or those a recovery ended), with the other sources in
     trouble listed below it."""
+    from digest.render import inline_css, reader_context, tidy_text  # jinja2: only to tell
+
     health = config.source_health
     lang = health.language
     subject = say(SUBJECTS[change], lang, source=before.name, count=failures, reason=reason)

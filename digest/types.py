@@ -174,6 +174,15 @@ class Assessment:
 
 
 @dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A report the classifier failed on: a fault of digest's, not of the report, so the report
+    is kept as it is and waits to be classified again (by a corrected version)."""
+
+    item_id: str
+    problem: str
+
+
+@dataclass(frozen=True, slots=True)
 class AssessedItem:
     item: Item
     assessment: Assessment

@@ -487,7 +487,7 @@ def test_a_webhook_that_fails_is_retried_later_and_a_refusal_is_dead(tmp_path: P
     story = Story("s", (StoryMember(stored[0].id, "first report"),), NOW, NOW, 3, (), None)
     firing = Firing("r", story, entry, ("strike in “strike”",), "new")
     storage.record_firings([firing], NOW)
-    dispatch_alerts(storage, [alert], environment(), SmtpConfig(), NOW)
+    dispatch_alerts(storage, [alert], environment, SmtpConfig(), NOW)
 
     async def send(at: datetime) -> list[tuple[str, str]]:
         async with httpx.AsyncClient() as client:

@@ -185,6 +185,58 @@ def test_fetch_from_a_local_server_then_list_build_and_export(
     assert imported.returncode == 0 and "4 source(s) added" in imported.stdout
 
 
+def test_a_fetch_that_brings_nothing_new_imports_no_classifier_parser_or_templates(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    shutil.copy(DEMO_FEEDS / "cedar-wire.rss.xml", feed_server.root / "cedar.xml")
+    path = config_for(tmp_path, [("Cedar", feed_server.url("cedar.xml"))])
+    assert digest("--config", str(path), "fetch", cwd=tmp_path).returncode == 0
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")}
+    again = subprocess.run(
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-m",
+            "digest",
+            "--config",
+            str(path),
+            "fetch",
+            "--all",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=120,
+    )
+    assert "1 not modified" in again.stdout, again.stderr
+    imported = {
+        line.rsplit("|", 1)[1].strip()
+        for line in again.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert {"digest.pipeline", "digest.intake", "httpx"} <= imported
+    needless = {
+        "digest.signals.classify",
+        "digest.signals.gazetteer",
+        "lingua",
+        "ahocorasick",
+        "digest.parallel",
+        "digest.stories",
+        "digest.sources.feed",
+        "digest.sources.normalise",
+        "lxml",
+        "feedparser",
+        "nh3",
+        "digest.render",
+        "jinja2",
+        "digest.web.site",
+        "starlette",
+    }
+    assert imported & needless == set()
+
+
 def test_build_with_an_unknown_profile_is_a_user_error(tmp_path: Path) -> None:
     path = config_for(tmp_path, [])
     done = digest("--config", str(path), "build", "--profile", "nope", cwd=tmp_path)

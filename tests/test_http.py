@@ -7,10 +7,13 @@ import asyncio
 import gzip
 import ipaddress
 import shutil
+import ssl
 import time
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 
 import pytest
+import trustme
 
 from digest.config import FetchConfig
 from digest.errors import FetchError
@@ -233,6 +236,30 @@ def test_private_networks_can_be_allowed(server: ScriptedServer) -> None:
             return await fetch(client, server.url("/f"))
 
     assert isinstance(asyncio.run(run()), Fetched)
+
+
+def test_tls_certificates_are_verified_through_the_guard(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "feed.xml").write_bytes(FEED)
+    ca = trustme.CA()
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(tls)
+    server = FeedServer(tmp_path)
+    server.httpd.socket = tls.wrap_socket(server.httpd.socket, server_side=True)
+    server.thread.start()
+    url = server.url("feed.xml").replace("http://", "https://")
+    try:
+        with pytest.raises(TransientError, match="CERTIFICATE_VERIFY_FAILED"):
+            get(url, policy=FetchPolicy(retries=0))
+        ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+        first = get(url)
+        assert isinstance(first, Fetched) and first.content == FEED
+        assert isinstance(get(url, etag=first.etag), NotModified)
+    finally:
+        server.httpd.shutdown()
+        server.httpd.server_close()
 
 
 def test_a_dead_server_is_a_fetch_error() -> None:

@@ -151,7 +151,7 @@ def test_a_large_backlog_is_classified_on_several_cores_as_on_one(
         )
         for n, row in enumerate(rows)
     ]
-    monkeypatch.setattr(intake, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 10)
     classifier = Classifier.from_signals()
     found = {}
     for workers in (1, 2):
@@ -190,7 +190,7 @@ def test_a_first_poll_classifies_its_backlog_in_the_background_as_on_one_core(
     )
     feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>o</title>{entries}'
     server.routes["/orders.xml"] = reply(200, (feed + "</channel></rss>").encode())
-    monkeypatch.setattr(intake, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 10)
     at_the_end: list[int] = []  # what was left to assess when the fetching was over
 
     def left_over(*args: Any) -> int:
@@ -267,8 +267,8 @@ def test_what_stalled_workers_left_is_classified_in_the_polling_process(
         def __exit__(self, *exc: object) -> None:
             pass
 
-    monkeypatch.setattr(intake, "PARALLEL_FROM", 10)
-    monkeypatch.setattr(intake, "Assessors", Stalled)
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(parallel, "Assessors", Stalled)
     storage = SqliteStorage(tmp_path / "d.sqlite3")
     storage.sync_sources([NewSource("History", "https://history.example/rss")], "config")
     storage.store_items(storage.source("History").id, history(20))
@@ -298,7 +298,7 @@ def test_a_report_the_classifier_fails_on_waits_and_holds_up_no_other(
     """A bug of digest's that one report sets off costs that report only, on one core or in
     the worker processes: the others are assessed and stored, and it stays waiting (nothing is
     lost) for a version without the bug; the log says which and why."""
-    monkeypatch.setattr(intake, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 10)
     monkeypatch.setattr(parallel, "_start_worker", start_poisoned_worker)
     storage = SqliteStorage(tmp_path / "d.sqlite3")
     storage.sync_sources([NewSource("History", "https://history.example/rss")], "config")
@@ -381,7 +381,7 @@ def test_the_event_loop_goes_on_while_a_poll_waits_for_its_workers(
     )
     feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>h</title>{entries}'
     server.routes["/history.xml"] = reply(200, (feed + "</channel></rss>").encode())
-    monkeypatch.setattr(intake, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 10)
     monkeypatch.setattr(parallel, "_start_worker", start_slow_worker)
     config = DigestConfig.model_validate(
         {

@@ -139,7 +139,7 @@ class Desk:
 
     def poll(self, now: datetime) -> list[str]:
         """Dispatch and deliver; the statuses of the messages tried."""
-        dispatch_alerts(self.storage, [self.alert], environment(), self.smtp, now)
+        dispatch_alerts(self.storage, [self.alert], environment, self.smtp, now)
         wanted = asked_by(DigestConfig(alerts=[self.alert]))
         return [o.status for o in asyncio.run(deliver(self.storage, self.smtp, now, wanted))]
 

@@ -196,7 +196,7 @@ class Service:
                 self._queue_if_due(profile, now)
             except DigestError as exc:  # one profile's trouble holds up no other
                 log(self.logger, logging.ERROR, "digest-failed", f"{profile.name}: {exc}")
-        dispatch_alerts(self.storage, self.config.alerts, self.env, self.config.smtp, now)
+        dispatch_alerts(self.storage, self.config.alerts, lambda: self.env, self.config.smtp, now)
         if self._delivering.locked():
             return
         async with self._delivering:

@@ -17,6 +17,7 @@ from typing import Any
 import httpcore
 
 from digest.errors import FetchError
+from digest.sources.network import AsyncioBackend
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT, not "private" to ipaddress
@@ -51,7 +52,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         inner: httpcore.AsyncNetworkBackend | None = None,
         allowed: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network] = (),
     ) -> None:
-        self._inner = inner or httpcore.AnyIOBackend()
+        self._inner = inner or AsyncioBackend()
         self._allowed = tuple(allowed)
 
     async def connect_tcp(

@@ -10,7 +10,7 @@
 - Connection errors, timeouts and 5xx are retried with exponential backoff and jitter; 429 and
   503 honour Retry-After.
 - Every connection goes through the SSRF guard (digest.sources.guard) unless
-  `fetch.allow_private_networks` is set.
+  `fetch.allow_private_networks` is set, over asyncio's streams (digest.sources.network).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from digest.config import FetchConfig
 from digest.errors import FetchError
 from digest.sources.bundled import SCHEME, BundledTransport
 from digest.sources.guard import GuardedBackend
+from digest.sources.network import AsyncioBackend
 from digest.types import Fetched, NotModified
 
 MAX_REDIRECTS = 5
@@ -68,14 +69,14 @@ def make_client(
 ) -> httpx.AsyncClient:
     """The one client every fetch of a run shares (connection pooling, limits, User-Agent).
     `allowed` lists networks the SSRF guard lets through even so (tests use loopback)."""
-    limits = httpx.Limits(max_connections=config.concurrency)
-    transport = httpx.AsyncHTTPTransport(limits=limits)
+    backend: httpcore.AsyncNetworkBackend = AsyncioBackend()
     if not config.allow_private_networks:
-        transport._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            max_connections=config.concurrency,
-            network_backend=GuardedBackend(allowed=allowed),
-        )
+        backend = GuardedBackend(backend, allowed)
+    tls = httpx.create_ssl_context()
+    transport = httpx.AsyncHTTPTransport(verify=tls)
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=tls, max_connections=config.concurrency, network_backend=backend
+    )
     return httpx.AsyncClient(
         headers={
             "User-Agent": f"{config.user_agent} (+{config.contact_url})",
