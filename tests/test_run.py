@@ -152,6 +152,48 @@ def test_a_profile_renamed_after_its_send_time_does_not_send_the_day_again(
     storage.close()
 
 
+def test_a_profile_renamed_back_and_forth_sends_each_day_once(
+    tmp_path: Path, mailbox: tuple[Mailbox, int]
+) -> None:
+    """beirut -> beirut-office after day 1's digest, back to beirut after day 2's, and again
+    to beirut-office after day 3's: each day's digest goes once (a name's second arrival
+    counts from then, not from its first)."""
+    handler, port = mailbox
+    jobs, storage = service(tmp_path, port, SEND_AT + timedelta(minutes=1))
+    asyncio.run(jobs.send())
+    (beirut,) = jobs.config.profiles
+    office = beirut.model_copy(update={"name": "beirut-office"})
+    for day, renamed in enumerate([office, beirut, office]):
+        if day:
+            jobs.clock = still(SEND_AT + timedelta(days=day, minutes=1))
+            asyncio.run(jobs.send())
+        assert len(handler.received) == day + 1
+        jobs.clock = still(SEND_AT + timedelta(days=day, minutes=10))
+        jobs.reconfigure(jobs.config.model_copy(update={"profiles": [renamed]}))
+        asyncio.run(jobs.send())
+        assert len(handler.received) == day + 1
+    storage.close()
+
+
+def test_a_profile_renamed_while_the_service_was_stopped_does_not_send_the_day_again(
+    tmp_path: Path, mailbox: tuple[Mailbox, int], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The same rename made with a restart within `grace_minutes`: a name with no digest yet
+    starts at its next send time, as a job new to a scheduler does."""
+    handler, port = mailbox
+    jobs, storage = service(tmp_path, port, SEND_AT + timedelta(minutes=1))
+    asyncio.run(jobs.send())
+    (beirut,) = jobs.config.profiles
+    office = beirut.model_copy(update={"name": "beirut-office"})
+    config = jobs.config.model_copy(update={"profiles": [office]})
+    later = still(SEND_AT + timedelta(minutes=10))
+    asyncio.run(Service(config, storage, later, logging.getLogger("test")).send())
+    assert len(handler.received) == 1
+    (skipped,) = [r for r in caplog.records if getattr(r, "event", "") == "digest-skipped"]
+    assert "the profile has sent no digest before: not sent" in skipped.getMessage()
+    storage.close()
+
+
 def test_a_new_service_does_not_open_with_a_digest_long_overdue(
     tmp_path: Path, mailbox: tuple[Mailbox, int], caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -102,7 +102,7 @@ class Service:
             self._stale_client = True
         known = {profile.name for profile in self.config.profiles}
         for profile in config.profiles:
-            if profile.name not in known and profile.name not in self._added:
+            if profile.name not in known:  # new, renamed, or back under an earlier name
                 self._added[profile.name] = self.clock.now()
                 log(
                     self.logger,
@@ -283,10 +283,13 @@ class Service:
             return
         # late only if missed while the service was down: its own delays do not count
         missed = due < self.started and now - due > timedelta(minutes=self.config.run.grace_minutes)
-        if missed and (
-            self.config.run.late_digests == "skip" or not self.storage.has_digests(profile.name)
-        ):
-            self._skip(profile, day, due)
+        if missed and self.config.run.late_digests == "skip":
+            self._skip(profile, day, due, "missed while the service was down")
+            return
+        if due < self.started and not self.storage.has_digests(profile.name):
+            # a new installation, or a profile renamed while the service was stopped (whose
+            # readers may have had the day's digest under the old name): from the next time
+            self._skip(profile, day, due, "the profile has sent no digest before")
             return
         added = pipeline.queue_digest(
             self.storage,
@@ -309,9 +312,10 @@ class Service:
             late=missed,
         )
 
-    def _skip(self, profile: ProfileConfig, day: date, due: datetime) -> None:
-        """Say once that a missed digest is not sent (by the configuration, or on a first
-        start: a new service does not open with yesterday's digest)."""
+    def _skip(self, profile: ProfileConfig, day: date, due: datetime, why: str) -> None:
+        """Say once that a digest due before the service started is not sent (by the
+        configuration, or for a profile new to it: a new service does not open with
+        yesterday's digest)."""
         if (profile.name, day.isoformat()) in self._skipped:
             return
         self._skipped.add((profile.name, day.isoformat()))
@@ -321,8 +325,8 @@ class Service:
             self.logger,
             logging.WARNING,
             "digest-skipped",
-            f"{profile.name} {day}: due at {due:%H:%M %Z}, missed while the service was down, "
-            "not sent; the next digest covers its reports",
+            f"{profile.name} {day}: due at {due:%H:%M %Z}, {why}: not sent; the next digest "
+            "covers its reports",
             profile=profile.name,
             day=day.isoformat(),
         )
