@@ -52,15 +52,18 @@ def assess_pending(
     items = [item for item in storage.unassessed_items() if item.id not in skip]
     if not items:
         return 0
-    from digest.parallel import PARALLEL_FROM, Assessors
+    from digest.parallel import PARALLEL_FROM, start_assessors
 
     processes = signals.processes() if signals else 1
-    if processes < 2 or len(items) < PARALLEL_FROM:
+    assessors = None
+    if processes >= 2 and len(items) >= PARALLEL_FROM:
+        assessors = start_assessors(signals or SignalsConfig(), processes)
+    if assessors is None:
         return len(assess(storage, classifier(), items, now))
-    with Assessors(signals or SignalsConfig(), processes) as assessors:
+    with assessors:
         assessors.submit(items)
         answers = assessors.collect()
-    done = save_answers(storage, answers, now)
+    done = save_answers(storage, answers, assessors.versions, now)
     rest = items[len(answers) :]
     if rest:  # the workers stopped answering: this process does the rest, or says why not
         log.warning("classifying processes stopped answering; %d reports in this one", len(rest))
@@ -86,12 +89,15 @@ def assess(
 
 
 def save_answers(
-    storage: Storage, answers: Sequence[Assessment | Unreadable], now: datetime
+    storage: Storage,
+    answers: Sequence[Assessment | Unreadable],
+    versions: Mapping[str, str],
+    now: datetime,
 ) -> int:
-    """Stores the assessments of classifying processes (not what they failed on); how many."""
+    """Stores the assessments of classifying processes (not what they failed on, nor those of
+    reports deleted or changed since they were read: see `versions`); how many."""
     assessments = [answer for answer in answers if isinstance(answer, Assessment)]
-    storage.save_assessments(assessments, ENGINE, now)
-    return len(assessments)
+    return storage.save_assessments(assessments, ENGINE, now, versions)
 
 
 def cluster_pending(storage: Storage, now: datetime) -> set[str]:
@@ -224,6 +230,7 @@ class Intake:
         self._since = now  # reports dated earlier wait for finish()
         self._waiting: list[str] = []  # stored, left to the end of the poll (no alert rules)
         self._assessors: Assessors | None = None
+        self._serial = False  # classifying processes would not start, or stopped answering
         self.assessed = 0
         self.unreadable: set[str] = set()  # reports the classifier failed on, waiting
         self.changed: set[str] = set()
@@ -256,14 +263,17 @@ class Intake:
     def _in_background(self, item_ids: Sequence[str]) -> None:
         """A large backlog (a first poll of many sources) is classified on the other cores while
         the poll goes on fetching, parsing and storing."""
-        from digest.parallel import PARALLEL_FROM, Assessors
+        from digest.parallel import PARALLEL_FROM, start_assessors
 
         self._waiting += item_ids
         if self._assessors is None:
             processes = self._config.signals.processes()
-            if processes < 2 or len(self._waiting) < PARALLEL_FROM:
+            if self._serial or processes < 2 or len(self._waiting) < PARALLEL_FROM:
                 return
-            self._assessors = Assessors(self._config.signals, processes)
+            self._assessors = start_assessors(self._config.signals, processes)
+            if self._assessors is None:  # this system cannot: the end of the poll does it all
+                self._serial = True
+                return
         self._assessors.submit(self._storage.items(self._waiting))
         self._waiting = []
 
@@ -302,15 +312,15 @@ class Intake:
     async def finish(self) -> int:
         """Whatever the batches left (items never assessed, reports older than the loaded
         stories), and the notices every rule's throttle and quiet hours now allow."""
-        signals: SignalsConfig | None = self._config.signals
         if self._assessors is not None:
-            submitted = self._assessors.submitted
-            answers = await self._assessors.answers()
+            assessors = self._assessors
+            answers = await assessors.answers()
             self.close()
-            self.assessed += save_answers(self._storage, answers, self._now)
+            self.assessed += save_answers(self._storage, answers, assessors.versions, self._now)
             self.unreadable |= {a.item_id for a in answers if isinstance(a, Unreadable)}
-            if len(answers) < submitted:  # stalled: no second pool for what is left
-                signals = None
+            if len(answers) < assessors.submitted:  # stalled: no second pool for what is left
+                self._serial = True
+        signals = None if self._serial else self._config.signals
         skip = self.unreadable
         self.assessed += assess_pending(self._storage, self._classify, self._now, signals, skip)
         self.unreadable = {item.id for item in self._storage.unassessed_items()}

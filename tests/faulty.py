@@ -4,6 +4,7 @@ nothing of the test is inherited) can import them as its classifier."""
 
 from __future__ import annotations
 
+import os
 import time
 
 from digest import parallel
@@ -48,3 +49,15 @@ def start_slow_worker(signals: SignalsConfig) -> None:
     parallel._start_worker(signals)
     assert parallel._worker_classifier is not None
     parallel._worker_classifier = Slow(parallel._worker_classifier, SLOW_WORKER_S)
+
+
+def dying_chunk(chunk: list[bytes]) -> bytes:
+    """`digest classify`'s chunk, in a worker the kernel kills on a line saying "die"."""
+    if any(b'"die"' in line for line in chunk):
+        os._exit(1)
+    return parallel._classify_chunk(chunk)
+
+
+def failing_worker(signals: SignalsConfig) -> None:
+    """A worker that cannot start (its lexicons unreadable, say)."""
+    raise RuntimeError("cannot read the lexicons")

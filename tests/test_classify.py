@@ -10,11 +10,14 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from digest import parallel
+from digest.config import SignalsConfig
+from digest.errors import DigestError
 from digest.jsonl import classify_lines, cluster_lines
 from digest.signals.classify import Classifier, Text, _distance
 from digest.signals.gazetteer import Mention
 
-from .faulty import POISON, Poisoned
+from .faulty import POISON, Poisoned, dying_chunk
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +163,23 @@ def test_a_line_the_classifier_fails_on_gets_an_error_and_the_stream_goes_on(
     clustered = cluster_lines(lines, poisoned)
     assert [r["id"] for r in clustered] == ["1", "2", "3"]
     assert "error" in clustered[1] and clustered[0]["story"] and clustered[2]["story"]
+
+
+def test_a_worker_that_dies_ends_the_stream_with_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`digest classify --workers N` whose worker is killed mid-stream stops with an error that
+    says how far the output is complete, instead of waiting for ever."""
+    monkeypatch.setattr(parallel, "_classify_chunk", dying_chunk)
+    rows = [{"id": str(n), "title": "Shelling on Khiam", "text": ""} for n in range(600)]
+    rows[300]["text"] = "die"
+    lines = [json.dumps(row).encode() for row in rows]
+    written: list[bytes] = []
+    with pytest.raises(DigestError, match="a classifying process stopped") as stopped:
+        written.extend(parallel.classify_stream(lines, SignalsConfig(), workers=2))
+    whole = b"".join(written).count(b"\n")
+    assert f"the output is complete up to line {whole} and ends there" in str(stopped.value)
+    assert whole <= 256  # nothing of the chunk that died, nor after it
 
 
 def test_cluster_joins_the_same_incident_across_languages(classifier: Classifier) -> None:

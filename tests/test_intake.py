@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
+import signal
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -21,6 +23,7 @@ from typing import Any
 import pytest
 
 from digest import intake, parallel, pipeline
+from digest.assessing import assessment_of
 from digest.cli import fetch_summary
 from digest.config import DigestConfig, SignalsConfig
 from digest.intake import MIN_BACKGROUND, assess_pending
@@ -32,7 +35,14 @@ from digest.storage.sqlite import SqliteStorage
 from digest.types import Item
 
 from .conftest import Mailbox, ScriptedServer, reply
-from .faulty import POISON, SLOW_WORKER_S, Poisoned, start_poisoned_worker, start_slow_worker
+from .faulty import (
+    POISON,
+    SLOW_WORKER_S,
+    Poisoned,
+    failing_worker,
+    start_poisoned_worker,
+    start_slow_worker,
+)
 from .test_alerts import Receiver
 
 NOW = datetime(2026, 3, 24, 9, 0, tzinfo=UTC)
@@ -232,49 +242,80 @@ def test_a_first_poll_classifies_its_backlog_in_the_background_as_on_one_core(
 
 
 def test_a_worker_that_never_answers_holds_nothing_up(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A chunk not done in time (its worker killed, say: the pool never finishes its task) ends
-    the collection there; its items and those after stay waiting for the next attempt."""
-    monkeypatch.setattr(parallel, "CHUNK_TIMEOUT_S", 0.5)
-    with parallel.Assessors(SignalsConfig(), 1) as assessors:
-        stuck = assessors._pool.apply_async(time.sleep, (60,))
-        assessors._pending.append(stuck)
-        assessors.submit(history(3))
-        started = time.monotonic()
-        assert assessors.collect() == []
-        assert time.monotonic() - started < 5
+    """A chunk not done in time (its worker hung) ends the collection there: its items and
+    those after it stay waiting for the next attempt, even those another worker has done; and
+    closing does not wait for the hung worker."""
+    monkeypatch.setattr(parallel, "CHUNK_TIMEOUT_S", 2.0)
+    assessors = parallel.Assessors(SignalsConfig(), 2)
+    assessors.submit(history(3))
+    assert len(assessors.collect()) == 3  # both workers up
+    assessors._pending.append(assessors._executor.submit(time.sleep, 60))
+    assessors.submit(history(3))  # the other worker does these
+    started = time.monotonic()
+    assert assessors.collect() == []
+    assessors.close()
+    assert time.monotonic() - started < 10
 
 
-def test_what_stalled_workers_left_is_classified_in_the_polling_process(
+def test_a_worker_killed_while_idle_costs_one_look_not_a_hang(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The kernel's out-of-memory killer, or a stop signal sent to the whole service, can end
+    a worker between chunks: what is submitted after gets no answer at once (and is classified
+    by the caller), and closing returns (multiprocessing.Pool waited forever on its lock)."""
+    assessors = parallel.Assessors(SignalsConfig(), 2)
+    assessors.submit(history(3))
+    assert len(assessors.collect()) == 3
+    for pid in list(assessors._executor._processes):
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(1)  # the executor sees them gone
+    started = time.monotonic()
+    assessors.submit(history(3))
+    assert assessors.collect() == []
+    assessors.close()
+    assert time.monotonic() - started < 10
+    assert "classifying processes stopped answering" in caplog.text
+
+
+def test_assessments_of_reports_deleted_or_changed_meanwhile_are_not_saved(
+    tmp_path: Path,
+) -> None:
+    """Workers answer a while after the reports were read: one deleted since (the daily
+    upkeep) is skipped instead of failing the whole save, and one changed since keeps waiting,
+    to be assessed as it is now."""
+    storage = SqliteStorage(tmp_path / "d.sqlite3")
+    storage.sync_sources([NewSource("History", "https://history.example/rss")], "config")
+    source = storage.source("History").id
+    reports = history(3)
+    storage.store_items(source, reports)
+    read = storage.items([item.id for item in reports])
+    classifier = Classifier.from_signals()
+    answers = [assessment_of(classifier, item) for item in read]
+    versions = {item.id: item.content_hash for item in read}
+    assert storage.prune(NOW + timedelta(days=365), 1) == 1  # the oldest, h0, is gone
+    text = reports[2].text + " Updated."
+    storage.store_items(
+        source, [replace(reports[2], text=text, content_hash=content_hash(reports[2].title, text))]
+    )
+    assert intake.save_answers(storage, answers, versions, NOW) == 1
+    assert [item.id for item in storage.unassessed_items()] == ["h2"]
+    storage.close()
+
+
+def test_what_failed_workers_left_is_classified_in_the_polling_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Workers that never answer (their initialiser failing, say, and the pool starting them
-    again and again) cost one wait, not every poll's backlog: this process classifies the rest,
-    or raises why it cannot."""
-
-    class Stalled:  # the pool as it looks when no chunk comes back in time
-        def __init__(self, signals: SignalsConfig, workers: int) -> None:
-            self.submitted = 0
-
-        def submit(self, items: list[Item]) -> None:
-            self.submitted += len(items)
-
-        def collect(self) -> list[Any]:
-            return []
-
-        def __enter__(self) -> Stalled:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            pass
-
+    """Workers that cannot start cost one look, not every poll's backlog: this process
+    classifies the rest, or raises why it cannot."""
     monkeypatch.setattr(parallel, "PARALLEL_FROM", 10)
-    monkeypatch.setattr(parallel, "Assessors", Stalled)
+    monkeypatch.setattr(parallel, "_start_worker", failing_worker)
     storage = SqliteStorage(tmp_path / "d.sqlite3")
     storage.sync_sources([NewSource("History", "https://history.example/rss")], "config")
     storage.store_items(storage.source("History").id, history(20))
     classifier = Classifier.from_signals()
     assert assess_pending(storage, lambda: classifier, NOW, SignalsConfig(workers=2)) == 20
     assert storage.unassessed_items() == []
+    assert "classifying processes stopped answering (A process in the" in caplog.text
     assert "stopped answering; 20 reports in this one" in caplog.text
     storage.close()
 

@@ -446,10 +446,26 @@ class SqliteStorage:
         return [_item(row) for row in rows]
 
     def save_assessments(
-        self, assessments: Iterable[Assessment], engine: str, now: datetime
-    ) -> None:
+        self,
+        assessments: Iterable[Assessment],
+        engine: str,
+        now: datetime,
+        versions: Mapping[str, str] | None = None,
+    ) -> int:
+        """Stores the assessments; how many. `versions`: the content hash each was made on,
+        when the reports were read a while before (by worker processes during a poll): one of
+        a report deleted since is dropped, one of a report changed since is dropped and the
+        report stays waiting, to be assessed as it is now."""
+        saved = 0
         with self._transaction() as db:
             for a in assessments:
+                if versions is not None:
+                    row = db.execute(
+                        "SELECT content_hash FROM items WHERE id = ?", (a.item_id,)
+                    ).fetchone()
+                    if row is None or row[0] != versions.get(a.item_id):
+                        continue
+                saved += 1
                 primary = a.primary
                 db.execute(
                     """INSERT OR REPLACE INTO assessments (item_id, engine, lang, risk, severity,
@@ -483,6 +499,7 @@ class SqliteStorage:
                     )
                 else:
                     db.execute("DELETE FROM pending_clustering WHERE item_id = ?", (a.item_id,))
+        return saved
 
     def assessed_items(self, start: datetime, end: datetime) -> list[AssessedItem]:
         rows = self._query(
