@@ -4,6 +4,7 @@ report gives and the places it orders evacuated first."""
 from __future__ import annotations
 
 import logging
+import traceback
 from dataclasses import replace
 
 from digest.signals.classify import Classifier, Explained, Text
@@ -26,14 +27,16 @@ def explained_of(engine: Classifier, item: Item) -> Explained:
     return replace(explained, assessment=with_order(explained.assessment, order))
 
 
-def attempted(engine: Classifier, item: Item) -> Explained | Unreadable:
+def attempted(engine: Classifier, item: Item, logged: bool = True) -> Explained | Unreadable:
     """The item's assessment, or why there is none: one report digest fails to read must not
-    stop the others, nor every later poll that meets it again."""
+    stop the others, nor every later poll that meets it again. Logged here unless not
+    `logged` (a worker process, whose caller logs it in its own log's format)."""
     try:
         return explained_of(engine, item)
     except Exception as exc:
-        log.exception("could not classify report %s", item.id)
-        return Unreadable(item.id, f"{type(exc).__name__}: {exc}")
+        if logged:
+            log.exception("could not classify report %s", item.id)
+        return Unreadable(item.id, f"{type(exc).__name__}: {exc}", traceback.format_exc())
 
 
 def with_order(assessment: Assessment, order: EvacuationOrder) -> Assessment:

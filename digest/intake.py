@@ -94,8 +94,12 @@ def save_answers(
     versions: Mapping[str, str],
     now: datetime,
 ) -> int:
-    """Stores the assessments of classifying processes (not what they failed on, nor those of
-    reports deleted or changed since they were read: see `versions`); how many."""
+    """Stores the assessments of classifying processes (not what they failed on, which is
+    logged here, nor those of reports deleted or changed since they were read: see
+    `versions`); how many."""
+    for answer in answers:
+        if isinstance(answer, Unreadable):
+            log.error("could not classify report %s\n%s", answer.item_id, answer.trace.rstrip())
     assessments = [answer for answer in answers if isinstance(answer, Assessment)]
     return storage.save_assessments(assessments, ENGINE, now, versions)
 

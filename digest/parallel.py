@@ -202,5 +202,5 @@ def _classify_chunk(chunk: list[bytes]) -> bytes:
 
 def _assess_chunk(chunk: Sequence[Item]) -> Answers:
     assert _worker_classifier is not None
-    answers = (attempted(_worker_classifier, item) for item in chunk)
+    answers = (attempted(_worker_classifier, item, logged=False) for item in chunk)
     return [a if isinstance(a, Unreadable) else a.assessment for a in answers]

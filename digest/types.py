@@ -180,6 +180,7 @@ class Unreadable:
 
     item_id: str
     problem: str
+    trace: str = ""  # where it failed, for the log
 
 
 @dataclass(frozen=True, slots=True)

@@ -349,10 +349,10 @@ def test_a_report_the_classifier_fails_on_waits_and_holds_up_no_other(
     assessed = assess_pending(storage, lambda: poisoned, NOW, SignalsConfig(workers=workers))
     assert assessed == 39
     assert [item.id for item in storage.unassessed_items()] == ["h20"]
-    if workers == 1:  # the workers' log is their own
-        assert poisoned.tried == ["h20"]
-        assert "could not classify report h20" in caplog.text
-        assert "IndexError: string index out of range" in caplog.text
+    assert poisoned.tried == (["h20"] if workers == 1 else [])  # or in a worker
+    # logged in this process's log either way (a worker's own stderr would break its format)
+    assert "could not classify report h20" in caplog.text
+    assert "IndexError: string index out of range" in caplog.text
     assert assess_pending(storage, lambda: healthy, NOW) == 1  # the bug fixed
     assert storage.unassessed_items() == []
     storage.close()
