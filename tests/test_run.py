@@ -57,7 +57,8 @@ def service(
         }
     )
     storage = SqliteStorage(config.storage.database)
-    if not first:
+    if not first:  # a service that ran the day before, with the profile
+        storage.profiles_arrived(["beirut"], SEND_AT - timedelta(days=2))
         sent = SEND_AT - timedelta(days=1)
         span = (sent - timedelta(days=1), sent)
         digest_id = storage.save_digest("beirut", "2026-03-23", span, sent, "s", "h", "t", [])
@@ -190,7 +191,23 @@ def test_a_profile_renamed_while_the_service_was_stopped_does_not_send_the_day_a
     asyncio.run(Service(config, storage, later, logging.getLogger("test")).send())
     assert len(handler.received) == 1
     (skipped,) = [r for r in caplog.records if getattr(r, "event", "") == "digest-skipped"]
-    assert "the profile has sent no digest before: not sent" in skipped.getMessage()
+    assert "the profile was added or renamed after that: not sent" in skipped.getMessage()
+    storage.close()
+
+
+def test_a_new_installation_restarted_around_its_first_send_time_still_sends_it(
+    tmp_path: Path, mailbox: tuple[Mailbox, int]
+) -> None:
+    """When a profile came is kept in the database: a service started before the send time,
+    stopped, and started again just after it (within the grace minutes), sends the day's
+    first digest; a profile only learns of its arrival from the first start."""
+    handler, port = mailbox
+    jobs, storage = service(tmp_path, port, SEND_AT - timedelta(hours=1), first=True)
+    asyncio.run(jobs.send())
+    assert handler.received == []  # not due yet
+    again = Service(jobs.config, storage, still(SEND_AT + timedelta(minutes=10)), jobs.logger)
+    asyncio.run(again.send())
+    assert len(handler.received) == 1
     storage.close()
 
 

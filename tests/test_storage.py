@@ -16,7 +16,7 @@ from digest.storage.migrations import LATEST
 from digest.storage.sqlite import SqliteStorage
 from digest.types import Assessment, Item, Story, StoryMember
 
-from .conftest import DEMO_FEEDS
+from .conftest import DEMO_FEEDS, database_at
 
 NOW = datetime(2026, 3, 24, 4, 30, tzinfo=UTC)
 
@@ -212,6 +212,29 @@ def test_what_waits_for_assessment_and_clustering_is_what_their_definitions_say(
     db.close()
     storage = SqliteStorage(path)
     assert found() == by_definition() and len(found()[0]) == 3
+    storage.close()
+
+
+def test_profiles_arrive_leave_and_arrive_again_and_the_migration_knows_the_old_ones(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "d.sqlite3"
+    db = database_at(path, 12)
+    db.execute(
+        """INSERT INTO digests (profile, day, window_start, window_end, built_at, subject, html,
+           text, story_count) VALUES ('beirut', '2026-03-20', '2026-03-19T04:30:00Z',
+           '2026-03-20T04:30:00Z', '2026-03-20T04:30:00Z', 's', 'h', 't', 0)"""
+    )
+    db.execute("PRAGMA user_version = 12")
+    db.commit()
+    db.close()
+    storage = SqliteStorage(path)  # migrated: beirut was there by its first digest
+    first = datetime(2026, 3, 19, 4, 30, tzinfo=UTC)
+    assert storage.profiles_arrived(["beirut", "south"], NOW) == {"beirut": first, "south": NOW}
+    later = NOW + timedelta(days=1)
+    assert storage.profiles_arrived(["south"], later) == {"south": NOW}  # beirut left
+    again = NOW + timedelta(days=2)
+    assert storage.profiles_arrived(["beirut", "south"], again) == {"beirut": again, "south": NOW}
     storage.close()
 
 

@@ -86,7 +86,8 @@ class Service:
         self._client: httpx.AsyncClient | None = None
         self._stale_client = False
         self._skipped: set[tuple[str, str]] = set()
-        self._added: dict[str, datetime] = {}  # profiles that came with a reload, and when
+        # when each profile came (kept in the database, so across restarts)
+        self._arrived = storage.profiles_arrived([p.name for p in config.profiles], self.started)
         # a job started by hand (at start) and by its trigger must not overlap
         self._polling = asyncio.Lock()
         self._delivering = asyncio.Lock()
@@ -101,9 +102,10 @@ class Service:
         if config.fetch != self.config.fetch:
             self._stale_client = True
         known = {profile.name for profile in self.config.profiles}
+        names = [profile.name for profile in config.profiles]
+        self._arrived = self.storage.profiles_arrived(names, self.clock.now())
         for profile in config.profiles:
             if profile.name not in known:  # new, renamed, or back under an earlier name
-                self._added[profile.name] = self.clock.now()
                 log(
                     self.logger,
                     logging.INFO,
@@ -276,20 +278,16 @@ class Service:
             queued = {d.recipient for d in self.storage.deliveries(record.id)}
             if queued >= set(profile.recipients):
                 return
-        joined = self._added.get(profile.name)
-        if joined is not None and due < joined:
-            # as a scheduler takes a new job: from its next time (a renamed profile has had
-            # this day's digest under its old name, and its readers must not get it twice)
+        if due < self._arrived.get(profile.name, self.started):
+            # as a scheduler takes a new job: from its next time (a new installation does not
+            # open with yesterday's digest, and a profile renamed after its send time has had
+            # the day's digest under its old name: its readers must not get it twice)
+            self._skip(profile, day, due, "the profile was added or renamed after that")
             return
         # late only if missed while the service was down: its own delays do not count
         missed = due < self.started and now - due > timedelta(minutes=self.config.run.grace_minutes)
         if missed and self.config.run.late_digests == "skip":
             self._skip(profile, day, due, "missed while the service was down")
-            return
-        if due < self.started and not self.storage.has_digests(profile.name):
-            # a new installation, or a profile renamed while the service was stopped (whose
-            # readers may have had the day's digest under the old name): from the next time
-            self._skip(profile, day, due, "the profile has sent no digest before")
             return
         added = pipeline.queue_digest(
             self.storage,

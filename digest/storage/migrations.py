@@ -345,6 +345,17 @@ MIGRATIONS: dict[int, str] = {
     -- the reviewers' "draft ready" email queued for a draft, once
     ALTER TABLE review_drafts ADD COLUMN notice_id INTEGER;
     """,
+    13: """
+    -- When each profile of the service's configuration arrived (at a start or a reload of
+    -- `digest run`; again if it left and came back): a profile new since its send time, or
+    -- renamed, starts at its next one, across restarts. Profiles with digests were there by
+    -- the first of them.
+    CREATE TABLE profile_arrivals (
+        profile TEXT PRIMARY KEY,
+        arrived_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO profile_arrivals SELECT profile, min(window_start) FROM digests GROUP BY profile;
+    """,
 }
 
 # Migrations whose data SQL alone cannot compute: run after the numbered script, in its transaction.

@@ -958,16 +958,23 @@ class SqliteStorage:
                 )
         return int(row["id"])
 
-    def has_digests(self, profile: str) -> bool:
-        """Whether a digest of the profile ever went into the outbox (a draft assembled for
-        review, or `digest build`, does not count)."""
-        return bool(
-            self._query(
-                """SELECT 1 FROM digests g WHERE g.profile = ? AND EXISTS (
-                       SELECT 1 FROM deliveries d WHERE d.digest_id = g.id) LIMIT 1""",
-                (profile,),
+    def profiles_arrived(self, names: Sequence[str], now: datetime) -> dict[str, datetime]:
+        """When each profile of a configuration arrived: those not known yet arrive `now`,
+        those no longer in it leave (to arrive again if they come back)."""
+        with self._transaction() as db:
+            wanted = json.dumps(list(names))
+            db.execute(
+                """DELETE FROM profile_arrivals
+                   WHERE profile NOT IN (SELECT value FROM json_each(?))""",
+                (wanted,),
             )
-        )
+            db.execute(
+                """INSERT OR IGNORE INTO profile_arrivals (profile, arrived_at)
+                   SELECT value, ? FROM json_each(?)""",
+                (iso(now), wanted),
+            )
+            rows = db.execute("SELECT profile, arrived_at FROM profile_arrivals").fetchall()
+        return {profile: _required_time(at) for profile, at in rows}
 
     def digests(self) -> list[DigestRecord]:
         """Every digest but drafts still under review (published once they go)."""
