@@ -10,6 +10,7 @@ import os
 import random
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -83,6 +84,55 @@ def rss(guid: str, title: str) -> bytes:
     return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'.encode()
 
 
+def south_alerts(
+    tmp_path: Path, port: int, feeds: dict[str, str], webhooks: list[str] | None = None
+) -> DigestConfig:
+    """Air strikes in Nabatieh alerted by email (and to `webhooks`), from these feeds."""
+    alert: dict[str, Any] = {
+        "name": "south",
+        "query": "category:airstrike AND region:LB4",
+        "recipients": ["duty@example.org"],
+    }
+    if webhooks:
+        alert["webhooks"] = webhooks
+    return DigestConfig.model_validate(
+        {
+            "storage": {"database": str(tmp_path / "d.sqlite3")},
+            "smtp": {"host": "127.0.0.1", "port": port, "from_addr": "digest@example.org"},
+            "sources": [{"name": name, "url": url} for name, url in feeds.items()],
+            "alerts": [alert],
+        }
+    )
+
+
+def running(config: DigestConfig, classifier: Classifier) -> SqliteStorage:
+    """The database of a digest that has been running: a day of ordinary news read."""
+    storage = SqliteStorage(config.storage.database)
+    storage.sync_sources([NewSource("History", "https://history.example/rss")], "config")
+    storage.store_items(storage.source("History").id, history(MIN_BACKGROUND))
+    assess_pending(storage, lambda: classifier, NOW)
+    return storage
+
+
+async def poll(
+    storage: SqliteStorage, config: DigestConfig, classifier: Callable[[], Classifier]
+) -> pipeline.PollReport:
+    """Every source polled once, through the real client (loopback allowed)."""
+    async with make_client(config.fetch, [ip_network("127.0.0.0/8")]) as client:
+        return await pipeline.poll(storage, config, classifier, client, NOW, True)
+
+
+def feed_of(reports: list[Item]) -> bytes:
+    entries = "".join(
+        f"<item><guid>{item.id}</guid><title>{escape(item.title)}</title>"
+        f"<description>{escape(item.text)}</description>"
+        f"<pubDate>{format_datetime(item.published)}</pubDate></item>"
+        for item in reports
+    )
+    channel = f"<channel><title>h</title>{entries}</channel>"
+    return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'.encode()
+
+
 def test_an_alert_goes_out_before_the_slowest_source_has_answered(
     tmp_path: Path, server: ScriptedServer, mailbox: tuple[Mailbox, int]
 ) -> None:
@@ -99,35 +149,11 @@ def test_an_alert_goes_out_before_the_slowest_source_has_answered(
         reply(200, rss("s1", "Municipal council meets in Jounieh"))(request)
 
     server.routes["/slow.xml"] = slow
-    config = DigestConfig.model_validate(
-        {
-            "storage": {"database": str(tmp_path / "d.sqlite3")},
-            "smtp": {"host": "127.0.0.1", "port": port, "from_addr": "digest@example.org"},
-            "sources": [
-                {"name": "Wire", "url": server.url("/wire.xml")},
-                {"name": "Slow", "url": server.url("/slow.xml")},
-            ],
-            "alerts": [
-                {
-                    "name": "south",
-                    "query": "category:airstrike AND region:LB4",
-                    "webhooks": [receiver.url],
-                    "recipients": ["duty@example.org"],
-                }
-            ],
-        }
-    )
-    storage = SqliteStorage(config.storage.database)
+    feeds = {"Wire": server.url("/wire.xml"), "Slow": server.url("/slow.xml")}
+    config = south_alerts(tmp_path, port, feeds, [receiver.url])
     classifier = Classifier.from_signals()
-    storage.sync_sources([NewSource("History", "https://history.example/rss")], "config")
-    storage.store_items(storage.source("History").id, history(MIN_BACKGROUND))
-    assess_pending(storage, lambda: classifier, NOW)
-
-    async def poll() -> pipeline.PollReport:
-        async with make_client(config.fetch, [ip_network("127.0.0.0/8")]) as client:
-            return await pipeline.poll(storage, config, lambda: classifier, client, NOW, True)
-
-    report = asyncio.run(poll())
+    storage = running(config, classifier)
+    report = asyncio.run(poll(storage, config, lambda: classifier))
     receiver.stop()
     assert [f.rule for f in report.firings] == ["south"] and report.notices == 1
     assert [s.status for s in report.sends] == ["sent"]
@@ -225,11 +251,7 @@ def test_a_first_poll_classifies_its_backlog_in_the_background_as_on_one_core(
             made.append(1)
             return classifier
 
-        async def poll(storage: SqliteStorage, config: DigestConfig) -> pipeline.PollReport:
-            async with make_client(config.fetch, [ip_network("127.0.0.0/8")]) as client:
-                return await pipeline.poll(storage, config, serial, client, NOW, True)
-
-        report = asyncio.run(poll(storage, config))
+        report = asyncio.run(poll(storage, config, serial))
         assert report.assessed == len(rows)
         assert built == ([1] if workers == 1 else [])
         found[workers] = storage.assessed_items(
@@ -369,41 +391,18 @@ def test_a_poll_goes_on_past_a_report_the_classifier_fails_on(
     server.routes["/wire.xml"] = reply(
         200, rss("w1", "Drone strike on a car in Aitaroun kills one")
     )
-    config = DigestConfig.model_validate(
-        {
-            "storage": {"database": str(tmp_path / "d.sqlite3")},
-            "smtp": {"host": "127.0.0.1", "port": port, "from_addr": "digest@example.org"},
-            "sources": [
-                {"name": "Bad", "url": server.url("/bad.xml")},
-                {"name": "Wire", "url": server.url("/wire.xml")},
-            ],
-            "alerts": [
-                {
-                    "name": "south",
-                    "query": "category:airstrike AND region:LB4",
-                    "recipients": ["duty@example.org"],
-                }
-            ],
-        }
-    )
-    storage = SqliteStorage(config.storage.database)
+    feeds = {"Bad": server.url("/bad.xml"), "Wire": server.url("/wire.xml")}
+    config = south_alerts(tmp_path, port, feeds)
     poisoned = Poisoned(Classifier.from_signals())
-    storage.sync_sources([NewSource("History", "https://history.example/rss")], "config")
-    storage.store_items(storage.source("History").id, history(MIN_BACKGROUND))
-    assess_pending(storage, lambda: poisoned, NOW)
-
-    async def poll() -> pipeline.PollReport:
-        async with make_client(config.fetch, [ip_network("127.0.0.0/8")]) as client:
-            return await pipeline.poll(storage, config, lambda: poisoned, client, NOW, True)
-
-    report = asyncio.run(poll())
+    storage = running(config, poisoned)
+    report = asyncio.run(poll(storage, config, lambda: poisoned))
     waiting = [item.id for item in storage.unassessed_items()]
     assert len(waiting) == 1 and report.unreadable == tuple(waiting)
     assert poisoned.tried == waiting  # once in the poll, not again at its end
     assert [f.rule for f in report.firings] == ["south"] and report.notices == 1
     assert report.assessed == 1
     assert "1 could not be classified (see the log)" in fetch_summary(report, 1.0)
-    again = asyncio.run(poll())
+    again = asyncio.run(poll(storage, config, lambda: poisoned))
     assert poisoned.tried == waiting * 2 and again.unreadable == tuple(waiting)
     storage.close()
 
@@ -414,14 +413,7 @@ def test_the_event_loop_goes_on_while_a_poll_waits_for_its_workers(
     """The end of a first poll waits for the processes classifying its backlog; meanwhile the
     service's event loop must go on (its health endpoint answers, a stop signal is heard)."""
     reports = history(200)
-    entries = "".join(
-        f"<item><guid>{item.id}</guid><title>{escape(item.title)}</title>"
-        f"<description>{escape(item.text)}</description>"
-        f"<pubDate>{format_datetime(item.published)}</pubDate></item>"
-        for item in reports
-    )
-    feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>h</title>{entries}'
-    server.routes["/history.xml"] = reply(200, (feed + "</channel></rss>").encode())
+    server.routes["/history.xml"] = reply(200, feed_of(reports))
     monkeypatch.setattr(parallel, "PARALLEL_FROM", 10)
     monkeypatch.setattr(parallel, "_start_worker", start_slow_worker)
     config = DigestConfig.model_validate(
@@ -442,8 +434,7 @@ def test_the_event_loop_goes_on_while_a_poll_waits_for_its_workers(
                 await asyncio.sleep(0.05)
 
         ticker = asyncio.ensure_future(tick())
-        async with make_client(config.fetch, [ip_network("127.0.0.0/8")]) as client:
-            report = await pipeline.poll(storage, config, lambda: classifier, client, NOW, True)
+        report = await poll(storage, config, lambda: classifier)
         ticker.cancel()
         return report
 
