@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from digest import briefing, orders, outbox, review, source_health, trends
 from digest.config import DigestConfig, ProfileConfig
 from digest.courier import Courier
-from digest.errors import DigestError, StorageError
+from digest.errors import DigestError, FetchError, StorageError
 from digest.intake import Intake
 from digest.sources.http import FetchPolicy, Gone, TransientError, fetch
 from digest.storage.base import NewSource, SourceRecord, Storage
@@ -122,6 +122,9 @@ async def poll(
                 )
             except DigestError as exc:
                 result = exc
+            except Exception as exc:  # a fault of digest's or of a library: this source only
+                log.exception("fetching %s failed unexpectedly", source.url)
+                result = FetchError(f"unexpected error: {type(exc).__name__}: {exc}")
             return Attempt(source, result, round((time.perf_counter() - started) * 1000))
 
     outcomes = []

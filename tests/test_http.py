@@ -4,10 +4,14 @@ retries and Retry-After, size caps on decompressed bytes, deadlines, and the SSR
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import ipaddress
 import shutil
+import socket
 import ssl
+import struct
+import threading
 import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -17,6 +21,7 @@ import trustme
 
 from digest.config import FetchConfig
 from digest.errors import FetchError
+from digest.sources import http
 from digest.sources.guard import forbidden
 from digest.sources.http import FetchPolicy, Gone, TransientError, fetch, make_client, retry_after
 from digest.types import Fetched, NotModified
@@ -273,3 +278,106 @@ def test_bundled_scheme_serves_package_files_only() -> None:
     assert isinstance(get("bundled://demo/feeds/relief-updates.json", result.etag), NotModified)
     with pytest.raises(FetchError, match="404"):
         get("bundled://demo/../../../etc/passwd")
+
+
+def keepalive_server(ending: str) -> tuple[socket.socket, str, list[int]]:
+    """Answers each request on a kept-alive connection, then ends it the way many servers do
+    when it sits idle: a 408 and a close, a reset, or (`idle`) only when the client does. The
+    list counts the connections made."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    connections: list[int] = []
+
+    def handle(conn: socket.socket) -> None:
+        with contextlib.suppress(OSError):  # the client went first
+            answer(conn)
+        conn.close()
+
+    def answer(conn: socket.socket) -> None:
+        stream = conn.makefile("rb")
+        while stream.readline():
+            while stream.readline() not in (b"\r\n", b""):
+                pass
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(FEED) + FEED)
+            if ending == "idle":
+                continue
+            time.sleep(0.3)
+            if ending == "408":
+                conn.sendall(
+                    b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+                    b"Content-Length: 0\r\n\r\n"
+                )
+                conn.shutdown(socket.SHUT_WR)
+                time.sleep(1)
+            else:
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            return
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:  # closed: the test is over
+                return
+            connections.append(1)
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener, f"http://127.0.0.1:{listener.getsockname()[1]}/feed", connections
+
+
+def twice(url: str, pause: float) -> tuple[object, object]:
+    """Two fetches through one client with a pause between, as the service's polls share it."""
+
+    async def run() -> tuple[object, object]:
+        async with make_client(FetchConfig(), allowed=LOOPBACK) as client:
+            first = await fetch(client, url, policy=FetchPolicy(retries=0))
+            await asyncio.sleep(pause)
+            return first, await fetch(client, url, policy=FetchPolicy(retries=0))
+
+    return asyncio.run(run())
+
+
+@pytest.mark.parametrize("ending", ["408", "reset"])
+def test_a_kept_alive_connection_the_server_ended_is_not_used_again(ending: str) -> None:
+    listener, url, connections = keepalive_server(ending)
+    try:
+        first, second = twice(url, 0.8)
+    finally:
+        listener.close()
+    assert isinstance(first, Fetched) and isinstance(second, Fetched)
+    assert len(connections) == 2
+
+
+def test_a_connection_idle_past_the_keepalive_expiry_is_not_used_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One left from the last poll may have been dropped by a NAT on the way, silently: a
+    request on it would wait for the whole timeout."""
+    monkeypatch.setattr(http, "KEEPALIVE_S", 0.3)
+    listener, url, connections = keepalive_server("idle")
+    try:
+        assert all(isinstance(done, Fetched) for done in twice(url, 0.05))
+        assert len(connections) == 1  # kept alive between close requests
+        assert all(isinstance(done, Fetched) for done in twice(url, 0.6))
+        assert len(connections) == 3  # not past its expiry
+    finally:
+        listener.close()
+
+
+@pytest.mark.parametrize("guarded", [True, False])
+def test_a_redirect_to_a_host_name_no_dns_can_spell_fails_that_fetch_only(
+    server: ScriptedServer, guarded: bool
+) -> None:
+    server.routes["/evil.xml"] = reply(302, Location="http://" + "a" * 64 + ".example/feed.xml")
+    config = FetchConfig(retries=0, allow_private_networks=not guarded)
+
+    async def run() -> None:
+        async with make_client(config, allowed=LOOPBACK) as client:
+            await fetch(client, server.url("/evil.xml"), policy=FetchPolicy(retries=0))
+
+    with pytest.raises(FetchError) as refused:  # and no UnicodeError out of the poll
+        asyncio.run(run())
+    if guarded:
+        assert "not a valid host name" in str(refused.value)

@@ -447,3 +447,31 @@ def test_the_event_loop_goes_on_while_a_poll_waits_for_its_workers(
     gaps = [later - earlier for earlier, later in pairwise(ticks)]
     assert max(gaps) < 2.0
     storage.close()
+
+
+def test_an_unexpected_error_in_one_fetch_fails_that_source_only(
+    tmp_path: Path, server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fault of digest's or of a library in one fetch (not a DigestError) used to end the
+    whole poll, every other fetch cancelled, at every poll."""
+    server.routes["/wire.xml"] = reply(200, feed_of(history(3)))
+    server.routes["/odd.xml"] = reply(200, feed_of(history(3)))
+    real = pipeline.fetch
+
+    async def faulty(client: Any, url: str, *args: Any) -> Any:
+        if url.endswith("/odd.xml"):
+            raise UnicodeError("label empty or too long")
+        return await real(client, url, *args)
+
+    monkeypatch.setattr(pipeline, "fetch", faulty)
+    feeds = {"Odd": server.url("/odd.xml"), "Wire": server.url("/wire.xml")}
+    config = south_alerts(tmp_path, 25, feeds)  # no alert fires: no mail is tried
+    storage = SqliteStorage(config.storage.database)
+    classifier = Classifier.from_signals()
+    report = asyncio.run(poll(storage, config, lambda: classifier))
+    outcomes = {o.name: (o.status, o.error) for o in report.outcomes}
+    assert outcomes == {
+        "Odd": ("failed", "unexpected error: UnicodeError: label empty or too long"),
+        "Wire": ("updated", None),
+    }
+    storage.close()

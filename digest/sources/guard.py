@@ -17,7 +17,6 @@ from typing import Any
 import httpcore
 
 from digest.errors import FetchError
-from digest.sources.network import AsyncioBackend
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT, not "private" to ipaddress
@@ -52,7 +51,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         inner: httpcore.AsyncNetworkBackend | None = None,
         allowed: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network] = (),
     ) -> None:
-        self._inner = inner or AsyncioBackend()
+        self._inner = inner or httpcore.AnyIOBackend()
         self._allowed = tuple(allowed)
 
     async def connect_tcp(
@@ -83,6 +82,8 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             )
         except OSError as exc:
             raise FetchError(f"cannot resolve {host}: {exc.strerror or exc}") from None
+        except UnicodeError:  # a label over 63 characters, an empty one ("a..b")
+            raise FetchError(f"cannot resolve {host}: not a valid host name") from None
         addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
         for address in addresses:
             reason = forbidden(address)

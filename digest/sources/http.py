@@ -10,7 +10,7 @@
 - Connection errors, timeouts and 5xx are retried with exponential backoff and jitter; 429 and
   503 honour Retry-After.
 - Every connection goes through the SSRF guard (digest.sources.guard) unless
-  `fetch.allow_private_networks` is set, over asyncio's streams (digest.sources.network).
+  `fetch.allow_private_networks` is set.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ from digest.config import FetchConfig
 from digest.errors import FetchError
 from digest.sources.bundled import SCHEME, BundledTransport
 from digest.sources.guard import GuardedBackend
-from digest.sources.network import AsyncioBackend
 from digest.types import Fetched, NotModified
 
 MAX_REDIRECTS = 5
+KEEPALIVE_S = 5.0
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 PERMANENT = frozenset({301, 308})
 
@@ -69,13 +69,17 @@ def make_client(
 ) -> httpx.AsyncClient:
     """The one client every fetch of a run shares (connection pooling, limits, User-Agent).
     `allowed` lists networks the SSRF guard lets through even so (tests use loopback)."""
-    backend: httpcore.AsyncNetworkBackend = AsyncioBackend()
-    if not config.allow_private_networks:
-        backend = GuardedBackend(backend, allowed)
+    backend = None if config.allow_private_networks else GuardedBackend(allowed=allowed)
     tls = httpx.create_ssl_context()
     transport = httpx.AsyncHTTPTransport(verify=tls)
     transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=tls, max_connections=config.concurrency, network_backend=backend
+        ssl_context=tls,
+        max_connections=config.concurrency,
+        max_keepalive_connections=config.concurrency,
+        # httpx's own default: a connection idle longer (kept from the last poll) may have been
+        # dropped by a NAT or closed by the server, and would cost a timeout or an error
+        keepalive_expiry=KEEPALIVE_S,
+        network_backend=backend,
     )
     return httpx.AsyncClient(
         headers={
@@ -157,6 +161,8 @@ async def _fetch_once(
             raise TransientError("timeout") from None
         except httpx.TransportError as exc:
             raise TransientError(f"connection failed: {exc or type(exc).__name__}") from None
+        except UnicodeError:  # the resolver's refusal of a host name no DNS label can spell
+            raise FetchError(f"invalid host name in {current}") from None
     raise FetchError(f"more than {MAX_REDIRECTS} redirects")
 
 
