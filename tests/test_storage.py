@@ -207,7 +207,8 @@ def test_what_waits_for_assessment_and_clustering_is_what_their_definitions_say(
     db = sqlite3.connect(path)  # as a database of schema 11 had no queues
     db.executescript(
         "DROP TABLE pending_assessment; DROP TABLE pending_clustering; "
-        "ALTER TABLE review_drafts DROP COLUMN notice_id; PRAGMA user_version = 11;"
+        "ALTER TABLE review_drafts DROP COLUMN notice_id; DROP TABLE profile_arrivals; "
+        "PRAGMA user_version = 11;"
     )
     db.close()
     storage = SqliteStorage(path)
