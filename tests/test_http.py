@@ -15,6 +15,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
@@ -231,6 +232,34 @@ def test_the_guard_works_at_connect_time_on_every_spelling_and_hop(
     server.routes["/to-inside"] = reply(302, Location=f"http://127.0.0.2:{port}/f")
     with pytest.raises(FetchError, match=r"refused: loopback address 127\.0\.0\.2"):
         get(server.url("/to-inside"), policy=FetchPolicy(retries=0))
+
+
+def test_the_guard_tries_every_address_of_a_name_in_turn(
+    server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name with an IPv6 address first, fetched from where that address cannot be reached
+    (no IPv6 route; here, nothing listens on it), is fetched from its IPv4 address; before,
+    only the first was tried, and every attempt failed."""
+    server.routes["/f"] = reply(200, FEED)
+    port = server.httpd.server_address[1]
+    resolve = socket.getaddrinfo
+
+    def dual(host: str, *args: Any, **kwargs: Any) -> list[Any]:
+        if host != "dual.test":
+            return resolve(host, *args, **kwargs)
+        return [
+            (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("::1", port, 0, 0)),
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port)),
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", dual)
+    allowed = [ipaddress.ip_network("127.0.0.1/32"), ipaddress.ip_network("::1/128")]
+
+    async def run() -> Fetched | NotModified:
+        async with make_client(FetchConfig(), allowed=allowed) as client:
+            return await fetch(client, f"http://dual.test:{port}/f", policy=FetchPolicy(retries=0))
+
+    assert isinstance(asyncio.run(run()), Fetched)
 
 
 def test_private_networks_can_be_allowed(server: ScriptedServer) -> None:

@@ -62,10 +62,15 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        address = await self._resolve(host, port)
-        return await self._inner.connect_tcp(
-            str(address), port, timeout, local_address, socket_options
-        )
+        refused: list[httpcore.ConnectError] = []
+        for address in await self._resolve(host, port):
+            try:
+                return await self._inner.connect_tcp(
+                    str(address), port, timeout, local_address, socket_options
+                )
+            except httpcore.ConnectError as exc:  # an IPv6 address on a host without IPv6, say
+                refused.append(exc)
+        raise refused[-1]
 
     async def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
@@ -75,7 +80,9 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)
 
-    async def _resolve(self, host: str, port: int) -> IPAddress:
+    async def _resolve(self, host: str, port: int) -> list[IPAddress]:
+        """The addresses of the name, in the resolver's order; RefusedAddress if any of them is
+        refused (a name a public feed would not have)."""
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(
                 host, port, type=socket.SOCK_STREAM
@@ -89,4 +96,4 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             reason = forbidden(address)
             if reason and not any(address in network for network in self._allowed):
                 raise RefusedAddress(f"refused: {reason} address {address} ({host})")
-        return addresses[0]
+        return list(dict.fromkeys(addresses))
