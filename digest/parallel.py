@@ -83,12 +83,13 @@ def _chunks(lines: Iterable[bytes]) -> Iterator[list[bytes]]:
 def _in_order(
     executor: ProcessPoolExecutor, chunks: Iterator[list[bytes]], window: int
 ) -> Iterator[Future[bytes]]:
-    """The chunks' classifications in input order, with at most `window` of them submitted
-    and not yet taken (memory stays bounded however long the input)."""
+    """The chunks' classifications in input order, each as soon as it and those before it are
+    done, with at most `window` of them submitted and not yet taken (memory stays bounded
+    however long the input)."""
     in_flight: deque[Future[bytes]] = deque()
     for chunk in chunks:
         in_flight.append(executor.submit(_classify_chunk, chunk))
-        if len(in_flight) >= window:
+        while in_flight and (len(in_flight) >= window or in_flight[0].done()):
             yield in_flight.popleft()
     yield from in_flight
 

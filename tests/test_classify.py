@@ -4,6 +4,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -180,6 +182,27 @@ def test_a_worker_that_dies_ends_the_stream_with_a_clear_error(
     whole = b"".join(written).count(b"\n")
     assert f"the output is complete up to line {whole} and ends there" in str(stopped.value)
     assert whole <= 256  # nothing of the chunk that died, nor after it
+
+
+def test_classify_with_workers_writes_each_chunk_as_soon_as_it_is_done() -> None:
+    """In input order, and without waiting for the window of chunks in flight to fill (a
+    live pipe into `digest classify --workers N` would show nothing for thousands of lines)."""
+    events: list[str] = []
+
+    class Done:  # an executor whose work is done at once
+        def submit(self, function: object, chunk: list[bytes]) -> Future[bytes]:
+            future: Future[bytes] = Future()
+            future.set_result(chunk[0])
+            return future
+
+    def chunks() -> Iterator[list[bytes]]:
+        for number in range(4):
+            events.append(f"read {number}")
+            yield [str(number).encode()]
+
+    for future in parallel._in_order(Done(), chunks(), window=8):  # type: ignore[arg-type]
+        events.append(f"wrote {future.result().decode()}")
+    assert events == [f"{step} {n}" for n in range(4) for step in ("read", "wrote")]
 
 
 def test_cluster_joins_the_same_incident_across_languages(classifier: Classifier) -> None:
