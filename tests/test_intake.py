@@ -105,11 +105,17 @@ def south_alerts(
     )
 
 
+def with_reports(path: Path | str, reports: list[Item]) -> SqliteStorage:
+    """A database with these reports of the source "History" stored, not assessed yet."""
+    storage = SqliteStorage(path)
+    storage.sync_sources([NewSource("History", "https://history.example/rss")], "config")
+    storage.store_items(storage.source("History").id, reports)
+    return storage
+
+
 def running(config: DigestConfig, classifier: Classifier) -> SqliteStorage:
     """The database of a digest that has been running: a day of ordinary news read."""
-    storage = SqliteStorage(config.storage.database)
-    storage.sync_sources([NewSource("History", "https://history.example/rss")], "config")
-    storage.store_items(storage.source("History").id, history(MIN_BACKGROUND))
+    storage = with_reports(config.storage.database, history(MIN_BACKGROUND))
     assess_pending(storage, lambda: classifier, NOW)
     return storage
 
@@ -305,11 +311,9 @@ def test_assessments_of_reports_deleted_or_changed_meanwhile_are_not_saved(
     """Workers answer a while after the reports were read: one deleted since (the daily
     upkeep) is skipped instead of failing the whole save, and one changed since keeps waiting,
     to be assessed as it is now."""
-    storage = SqliteStorage(tmp_path / "d.sqlite3")
-    storage.sync_sources([NewSource("History", "https://history.example/rss")], "config")
-    source = storage.source("History").id
     reports = history(3)
-    storage.store_items(source, reports)
+    storage = with_reports(tmp_path / "d.sqlite3", reports)
+    source = storage.source("History").id
     read = storage.items([item.id for item in reports])
     classifier = Classifier.from_signals()
     answers = [assessment_of(classifier, item) for item in read]
@@ -331,9 +335,7 @@ def test_what_failed_workers_left_is_classified_in_the_polling_process(
     classifies the rest, or raises why it cannot."""
     monkeypatch.setattr(parallel, "PARALLEL_FROM", 10)
     monkeypatch.setattr(parallel, "_start_worker", failing_worker)
-    storage = SqliteStorage(tmp_path / "d.sqlite3")
-    storage.sync_sources([NewSource("History", "https://history.example/rss")], "config")
-    storage.store_items(storage.source("History").id, history(20))
+    storage = with_reports(tmp_path / "d.sqlite3", history(20))
     classifier = Classifier.from_signals()
     assert assess_pending(storage, lambda: classifier, NOW, SignalsConfig(workers=2)) == 20
     assert storage.unassessed_items() == []
@@ -363,9 +365,7 @@ def test_a_report_the_classifier_fails_on_waits_and_holds_up_no_other(
     lost) for a version without the bug; the log says which and why."""
     monkeypatch.setattr(parallel, "PARALLEL_FROM", 10)
     monkeypatch.setattr(parallel, "_start_worker", start_poisoned_worker)
-    storage = SqliteStorage(tmp_path / "d.sqlite3")
-    storage.sync_sources([NewSource("History", "https://history.example/rss")], "config")
-    storage.store_items(storage.source("History").id, poisoned_history(40))
+    storage = with_reports(tmp_path / "d.sqlite3", poisoned_history(40))
     healthy = Classifier.from_signals()
     poisoned = Poisoned(healthy)
     assessed = assess_pending(storage, lambda: poisoned, NOW, SignalsConfig(workers=workers))
