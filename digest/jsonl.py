@@ -15,12 +15,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 
 from digest.assessing import attempted
 from digest.signals.classify import Classifier, Explained
+from digest.sources.dates import EARLIEST_YEAR
 from digest.sources.normalise import canonical_url, content_hash
 from digest.stories import Clusterer, Vocabulary, collector_paused
 from digest.types import AssessedItem, Item, Unreadable
 
 M = TypeVar("M", bound=BaseModel)
-EARLIEST_YEAR, LATEST_YEAR = 1900, 2999  # dates outside are typing errors, and overflow arithmetic
+LATEST_YEAR = 2999  # a later date is a typing error, and overflows arithmetic
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 

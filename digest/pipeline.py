@@ -114,7 +114,7 @@ async def poll(
     policy = FetchPolicy.from_config(config.fetch)
 
     async def one(source: SourceRecord) -> Attempt:
-        async with gate, hosts[urlsplit(source.url).hostname or ""]:
+        async with gate, hosts[_host(source.url)]:
             started = time.perf_counter()
             try:
                 result: Fetched | NotModified | DigestError = await _getter(source.kind)(
@@ -162,6 +162,15 @@ async def poll(
         courier.problem,
         tuple(sorted(intake.unreadable)),
     )
+
+
+def _host(url: str) -> str:
+    """The host whose limit a source's fetches count against; "" for a URL whose host cannot
+    be read (its fetch fails with its own reason: one source, not the poll)."""
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:  # "http://feeds.example]/rss": httpx takes it, urlsplit does not
+        return ""
 
 
 def _getter(kind: str) -> Callable[..., Awaitable[Fetched | NotModified]]:

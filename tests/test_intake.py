@@ -9,6 +9,7 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -475,3 +476,37 @@ def test_an_unexpected_error_in_one_fetch_fails_that_source_only(
         "Wire": ("updated", None),
     }
     storage.close()
+
+
+def test_a_report_dated_before_1900_or_a_source_url_urlsplit_refuses_breaks_no_poll(
+    tmp_path: Path, server: ScriptedServer, mailbox: tuple[Mailbox, int]
+) -> None:
+    """Two inputs that stopped every poll (found by a fault hunt): a date of the year 999 was
+    stored as "999-01-01T..." (strftime does not pad the year), which no later read of the
+    report could parse; a URL httpx accepts but urlsplit refuses ("http://a]b/rss") raised
+    outside the fetch. The first is now taken as undated (the time it was fetched), the second
+    fails its own source."""
+    handler, port = mailbox
+    old = "<item><guid>old</guid><title>Council meets</title><pubDate>0999-01-01T00:00:00Z"
+    channel = f"<channel><title>t</title>{old}</pubDate></item></channel>"
+    server.routes["/odd.xml"] = reply(200, f'<rss version="2.0">{channel}</rss>'.encode())
+    server.routes["/wire.xml"] = reply(
+        200, rss("w1", "Drone strike on a car in Aitaroun kills one")
+    )
+    feeds = {
+        "Odd": server.url("/odd.xml"),
+        "Wire": server.url("/wire.xml"),
+        "Bad": "http://feeds.example]/rss",
+    }
+    config = south_alerts(tmp_path, port, feeds)
+    classifier = Classifier.from_signals()
+    storage = running(config, classifier)
+    report = asyncio.run(poll(storage, config, lambda: classifier))
+    statuses = {o.name: o.status for o in report.outcomes}
+    assert statuses == {"Odd": "updated", "Wire": "updated", "Bad": "failed"}
+    assert len(handler.received) == 1  # the strike's alert
+    asyncio.run(poll(storage, config, lambda: classifier))  # and the next poll reads it back
+    storage.close()
+    with sqlite3.connect(config.storage.database) as db:
+        (published,) = db.execute("SELECT published_at FROM items WHERE guid = 'old'").fetchone()
+    assert published == "2026-03-24T09:00:00Z"  # the time of fetching

@@ -252,3 +252,10 @@ def test_items_are_read_by_any_number_of_ids(
     wanted = [item.id for item in reversed(stored)] + ["unknown"]
     assert [item.id for item in storage.items(wanted)] == wanted[:-1]
     storage.close()
+
+
+def test_times_are_written_in_a_form_they_are_read_back_from_whatever_the_year() -> None:
+    for moment in (datetime(999, 1, 1, tzinfo=UTC), datetime(2026, 3, 24, 9, 0, 5, 7, UTC)):
+        written = sqlite_storage.iso(moment)
+        assert sqlite_storage.parse_iso(written) == moment.replace(microsecond=0)
+    assert sqlite_storage.iso(datetime(999, 1, 1, tzinfo=UTC)) == "0999-01-01T00:00:00Z"

@@ -9,6 +9,9 @@ import re
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
+# a date of an earlier year is a placeholder or a typing error ("0001-01-01", "0999"), not news
+EARLIEST_YEAR = 1900
+
 MONTHS: dict[str, int] = {}
 for number, names in enumerate(
     (

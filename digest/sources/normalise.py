@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import nh3
 
+from digest.sources.dates import EARLIEST_YEAR
 from digest.text import fold_plain
 from digest.types import Item, RawItem
 
@@ -93,13 +94,18 @@ def normalise(
     raw: RawItem, source: str, fetched: datetime, lang_hint: str | None, key: str | None = None
 ) -> Item:
     """`key` overrides the identity (see identity_keys); a date in the future is taken as the
-    time of fetching, so a wrong clock at the publisher cannot pin an item to the top."""
+    time of fetching, so a wrong clock at the publisher cannot pin an item to the top, and so
+    is a date before EARLIEST_YEAR (a placeholder, not news)."""
     url = canonical_url(raw.url) if raw.url else None
     title = " ".join(unescape(html_to_text(raw.title)).split())
     text = html_to_text(raw.summary_html)
-    published = (
-        raw.published if raw.published and raw.published <= fetched + FUTURE_SLACK else fetched
-    )
+    published = raw.published
+    if (
+        published is None
+        or published.year < EARLIEST_YEAR
+        or published > fetched + FUTURE_SLACK
+    ):
+        published = fetched
     digest = content_hash(title, text)
     return Item(
         id=item_id(source, key or raw.guid or url or f"{title}\x1f{digest}"),

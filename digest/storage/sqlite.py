@@ -52,7 +52,8 @@ IDS_PER_QUERY = 10_000  # below SQLite's bound on the parameters of one statemen
 
 def iso(moment: datetime) -> str:
     """UTC ISO 8601 with a Z, sortable as text."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # not strftime("%Y"), which writes the year 999 as "999", a text no parser reads back
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def parse_iso(text: str | None) -> datetime | None:
