@@ -16,6 +16,7 @@ from digest import parallel
 from digest.config import SignalsConfig
 from digest.errors import DigestError
 from digest.jsonl import classify_lines, cluster_lines
+from digest.signals import classify as classify_module
 from digest.signals.classify import Classifier, Text, _distance
 from digest.signals.gazetteer import Mention
 
@@ -203,6 +204,35 @@ def test_classify_with_workers_writes_each_chunk_as_soon_as_it_is_done() -> None
     for future in parallel._in_order(Done(), chunks(), window=8):  # type: ignore[arg-type]
         events.append(f"wrote {future.result().decode()}")
     assert events == [f"{step} {n}" for n in range(4) for step in ("read", "wrote")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Drone strike " * 1600,  # a near rule's two words, a thousand times each
+        "reportedly strike " * 1100,  # a hedge before every term
+        "strike on an ambulance killed " * 700,  # targets between terms and casualties
+    ],
+)
+def test_a_word_repeated_a_thousand_times_costs_the_same_few_looks_per_match(
+    classifier: Classifier, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    """Each match is checked against its nearest neighbours only, not against every other
+    match with the whole gap read each time: 20 KB of "Drone strike " took 270 s and held the
+    poll (and its event loop) that long (found by a fault hunt)."""
+    looks = 0
+    real = classify_module._shortly_before
+
+    def counted(*args: object) -> bool:
+        nonlocal looks
+        looks += 1
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(classify_module, "_shortly_before", counted)
+    result = classifier.classify(Text("rep", "Report", text))
+    words = len(text.split())
+    assert looks <= 4 * words  # before: the square of the matches
+    assert result.assessment.risk is not None
 
 
 def test_cluster_joins_the_same_incident_across_languages(classifier: Classifier) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import islice
@@ -31,7 +31,7 @@ from digest.signals.categories import SPECIFICITY
 from digest.signals.gazetteer import Gazetteer, Mention, Place, resolve
 from digest.signals.language import LanguageIdentifier
 from digest.signals.lexicon import GLOBAL, Lexicon, NearSide, load_lexicon
-from digest.signals.matcher import Match, MultiMatcher, longest_first, overlaps
+from digest.signals.matcher import Match, MultiMatcher, S, Span, longest_first, overlaps
 from digest.signals.severity import severity
 from digest.text import Folded, fold, fold_plain
 from digest.types import Assessment, Casualties, Evidence, EvidenceKind, Location
@@ -257,19 +257,22 @@ class Classifier:
         for hit in hits:
             for payload in hit.payloads:
                 sides.setdefault((payload.rule, payload.side), []).append(hit)
-        pairs = []
+        text = folded.text
+        pairs: list[tuple[int, int, Match[str]]] = []  # with the places of a and b in their lists
         for number in sorted(number for number, side in sides if side == "a"):
             rule = self.lexicon.near_rules[number]
-            for a in sides[number, "a"]:
-                for b in sides.get((number, "b"), []):
-                    first, second = (a, b) if a.start <= b.start else (b, a)
-                    if first.end > second.start:
-                        continue
-                    if not _shortly_before(first, second, folded.text, rule.within):
-                        continue
+            bs = sides.get((number, "b"), [])
+            order = {id(b): place for place, b in enumerate(bs)}
+            by_start = sorted(bs, key=_start)
+            by_end = sorted(bs, key=_end)
+            for place, a in enumerate(sides[number, "a"]):
+                for first, second in _close_pairs(a, by_end, by_start, text, rule.within):
+                    b = second if first is a else first
                     pattern = f"{first.pattern} ~ {second.pattern}"
-                    pairs.append(Match(first.start, second.end, (rule.category,), pattern))
-        return pairs
+                    near = Match(first.start, second.end, (rule.category,), pattern)
+                    pairs.append((place, order[id(b)], near))
+        # in the order of a, then b, as every pair was once tried: the evidence stays the same
+        return [near for _, _, near in sorted(pairs, key=lambda found: found[:2])]
 
     def _category_matches(
         self, folded: Folded, found: Found
@@ -280,8 +283,13 @@ class Classifier:
         vetoed: list[Match[str]] = []
         registers = self._register_sentences(folded, found)
         hedges = found["hedges"]
+        hedges_by_end = sorted(hedges, key=_end)
+        place = {id(hedge): number for number, hedge in enumerate(hedges)}
         for match in terms:
-            hedge = next((h for h in hedges if _shortly_before(h, match, folded.text)), None)
+            # of the hedges shortly before, the first in the order of matches, as when every
+            # hedge was tried
+            close = (first for first, _ in _close_pairs(match, hedges_by_end, [], folded.text))
+            hedge = min(close, key=lambda h: place[id(h)], default=None)
             if hedge is not None:
                 vetoed.append(Match(hedge.start, match.end, match.payloads, hedge.pattern))
                 continue
@@ -365,14 +373,18 @@ class Classifier:
         a destination ("taken to hospital")."""
         hits = scan.found["targets"]
         text = scan.folded.text
-        casualty_spans = scan.casualty_spans
+        # only the nearest term before and casualty span after can be close enough
+        terms = sorted(scan.terms, key=_end)
+        casualty_spans = sorted(scan.casualty_spans, key=_start)
         near = []
         for hit in hits:
             preceding = _WORD.findall(text[max(0, hit.start - 30) : hit.start])[-2:]
             if _NOT_TARGET_CUES.intersection(preceding):
                 continue
-            if any(_shortly_before(a, hit, text, TARGET_WINDOW) for a in scan.terms) or any(
-                _shortly_before(hit, b, text, TARGET_WINDOW) for b in casualty_spans
+            before = next(_nearest_before(terms, hit.start), None)
+            after = next(_nearest_after(casualty_spans, hit.end), None)
+            if (before is not None and _shortly_before(before, hit, text, TARGET_WINDOW)) or (
+                after is not None and _shortly_before(hit, after, text, TARGET_WINDOW)
             ):
                 near.append(hit)
         return near
@@ -436,10 +448,51 @@ def _shortly_before(first: Match[Any], second: Match[Any], text: str, words: int
     if first.end > second.start:
         return False
     start, end = first.end, second.start  # searched in place: no copy of the gap
-    if _SENTENCE_END.search(text, start, end):
+    # the words first, and only as many as it takes to know: the gap may be long, and a
+    # sentence end is then looked for in a few words only
+    if next(islice(_WORD.finditer(text, start, end), words, None), None) is not None:
         return False
-    # only as many words as it takes to know: the gap may be long
-    return next(islice(_WORD.finditer(text, start, end), words, None), None) is None
+    return not _SENTENCE_END.search(text, start, end)
+
+
+def _nearest_before(spans: list[S], position: int) -> Iterator[S]:
+    """The spans (sorted by end) that end at or before `position`, the nearest first."""
+    index = bisect_right(spans, position, key=_end)
+    return (spans[i] for i in range(index - 1, -1, -1))
+
+
+def _nearest_after(spans: list[S], position: int) -> Iterator[S]:
+    """The spans (sorted by start) that start at or after `position`, the nearest first."""
+    return islice(spans, bisect_left(spans, position, key=_start), None)
+
+
+def _close_pairs(
+    span: Match[Any],
+    before: list[Match[Any]],
+    after: list[Match[Any]],
+    text: str,
+    words: int = 3,
+) -> Iterator[tuple[Match[Any], Match[Any]]]:
+    """(first, second) pairs of `span` with those of `after` (sorted by start) shortly after
+    it, then with those of `before` (sorted by end) shortly before it: nearest first, and no
+    further than the first too far (a farther one has the same gap and more), so that a word
+    repeated a thousand times does not make every pair to try, nor every gap to read."""
+    for other in _nearest_after(after, span.end):
+        if not _shortly_before(span, other, text, words):
+            break
+        yield span, other
+    for other in _nearest_before(before, span.start):
+        if not _shortly_before(other, span, text, words):
+            break
+        yield other, span
+
+
+def _start(span: Span) -> int:
+    return span.start
+
+
+def _end(span: Span) -> int:
+    return span.end
 
 
 def _dateline(mention: Mention, folded: Folded) -> bool:

@@ -100,11 +100,7 @@ def normalise(
     title = " ".join(unescape(html_to_text(raw.title)).split())
     text = html_to_text(raw.summary_html)
     published = raw.published
-    if (
-        published is None
-        or published.year < EARLIEST_YEAR
-        or published > fetched + FUTURE_SLACK
-    ):
+    if published is None or published.year < EARLIEST_YEAR or published > fetched + FUTURE_SLACK:
         published = fetched
     digest = content_hash(title, text)
     return Item(
