@@ -6,7 +6,6 @@ A malformed line yields ``{"id": ..., "error": ...}`` (id null when unknown) and
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -18,11 +17,11 @@ from digest.signals.classify import Classifier, Explained
 from digest.sources.dates import EARLIEST_YEAR
 from digest.sources.normalise import canonical_url, content_hash
 from digest.stories import Clusterer, Vocabulary, collector_paused
+from digest.text import whole
 from digest.types import AssessedItem, Item, Unreadable
 
 M = TypeVar("M", bound=BaseModel)
 LATEST_YEAR = 2999  # a later date is a typing error, and overflows arithmetic
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class ClassifyLine(BaseModel):
@@ -39,7 +38,7 @@ class ClassifyLine(BaseModel):
     @classmethod
     def _no_lone_surrogates(cls, value: str | None) -> str | None:
         # "\ud800" is valid JSON but not text; it would fail every step after this one
-        return _SURROGATE.sub("\ufffd", value) if value else value
+        return whole(value) if value else value
 
     @field_validator("published", mode="before")
     @classmethod

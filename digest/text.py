@@ -202,6 +202,16 @@ def fold(text: str) -> Folded:
     return Folded(_fold_fast("".join(pieces)), None, len(text), tuple(segments))
 
 
+def whole(text: str) -> str:
+    """The text with its lone surrogates replaced: JSON can spell them ("\\ud800") and a
+    tolerant feed parser can keep them, but they are not text, and every step after (hashing,
+    storing, matching) would fail to encode them."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def fold_plain(text: str) -> str:
     """The folded text alone, for patterns and keys."""
     return fold(text).text

@@ -55,10 +55,18 @@ def test_garbage_is_a_parse_error(body: bytes) -> None:
         parse_feed(body)
 
 
-def test_json_feed_validation_names_the_field() -> None:
-    body = b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"title": "no id"}]}'
-    with pytest.raises(ParseError, match=r"items\.0\.id"):
-        parse_feed(body)
+def test_a_json_feed_entry_of_the_wrong_shape_is_left_out_and_named() -> None:
+    body = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"title": "no id"}, '
+        b'{"id": 2, "title": 5}]}'
+    )
+    parsed = parse_feed(body)
+    assert [(item.guid, item.title) for item in parsed.items] == [("2", "5")]
+    assert parsed.problem == (
+        "1 item(s) left out, unreadable (the first, item 0: id: Field required)"
+    )
+    with pytest.raises(ParseError, match=r"invalid JSON Feed: items: Field required"):
+        parse_feed(b'{"version": "https://jsonfeed.org/version/1.1"}')
 
 
 def test_real_publisher_feeds_parse(shared_data: Path) -> None:

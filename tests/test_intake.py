@@ -510,3 +510,72 @@ def test_a_report_dated_before_1900_or_a_source_url_urlsplit_refuses_breaks_no_p
     with sqlite3.connect(config.storage.database) as db:
         (published,) = db.execute("SELECT published_at FROM items WHERE guid = 'old'").fetchone()
     assert published == "2026-03-24T09:00:00Z"  # the time of fetching
+
+
+STRIKE_TITLE = "Drone strike on a car in Aitaroun kills one"
+RECENT = format_datetime(NOW - timedelta(minutes=20))
+
+
+def rss_of(*entries: str) -> bytes:
+    channel = f"<channel><title>t</title>{''.join(entries)}</channel>"
+    return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'.encode()
+
+
+STRIKE_ITEM = (
+    f"<item><guid>w1</guid><title>{STRIKE_TITLE}</title><pubDate>{RECENT}</pubDate></item>"
+)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(
+            rss_of(
+                "<item><guid>odd</guid><title>Council</title>"
+                "<pubDate>9999-12-31T23:00:00-05:00</pubDate></item>",
+                STRIKE_ITEM,
+            ),
+            id="a date past the last UTC can spell",
+        ),
+        pytest.param(
+            rss_of(
+                "<item><guid>odd</guid><title>Council</title>"
+                "<pubDate>0001-01-01T00:00:00+01:00</pubDate></item>",
+                STRIKE_ITEM,
+            ),
+            id="a date before the first",
+        ),
+        pytest.param(
+            rss_of("<item><guid>odd</guid><title>x&#xD800;y</title></item>", STRIKE_ITEM),
+            id="a lone surrogate",
+        ),
+        pytest.param(
+            json.dumps(
+                {
+                    "version": "https://jsonfeed.org/version/1.1",
+                    "items": [
+                        {"id": "odd", "title": {"text": "an object"}},
+                        {"id": 7.5, "title": 5},
+                        {"id": "w1", "title": STRIKE_TITLE, "date_published": NOW.isoformat()},
+                    ],
+                }
+            ).encode(),
+            id="JSON Feed entries of the wrong shape",
+        ),
+    ],
+)
+def test_one_odd_item_costs_only_itself(
+    tmp_path: Path, server: ScriptedServer, mailbox: tuple[Mailbox, int], content: bytes
+) -> None:
+    """One entry digest cannot read lost every other entry of its feed, and their alerts, at
+    every poll while it stayed in the feed (found by a fault hunt)."""
+    handler, port = mailbox
+    server.routes["/mixed"] = reply(200, content)
+    config = south_alerts(tmp_path, port, {"Mixed": server.url("/mixed")})
+    classifier = Classifier.from_signals()
+    storage = running(config, classifier)
+    report = asyncio.run(poll(storage, config, lambda: classifier))
+    storage.close()
+    assert [o.status for o in report.outcomes] == ["updated"]
+    assert report.new_items >= 1
+    assert len(handler.received) == 1  # the strike's alert

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -140,22 +141,43 @@ def test_malformed_json_is_a_parse_error() -> None:
 @pytest.mark.parametrize(
     ("damage", "named"),
     [
-        (lambda body: body["data"][1]["fields"].pop("title"), r"data\.1\.fields\.title"),
-        (lambda body: body["data"][0].pop("id"), r"data\.0\.id"),
-        (lambda body: body["data"][0].pop("fields"), r"data\.0\.fields"),
-        (lambda body: body.pop("data"), r"data: Field required"),
-        (lambda body: body.update(data={"0": {}}), r"data: Input should be a valid list"),
-        (
-            lambda body: body["data"][0]["fields"].update(source="OCHA"),
-            r"data\.0\.fields\.source",
-        ),
+        (lambda body: body["data"][1]["fields"].pop("title"), r"report 1: fields\.title"),
+        (lambda body: body["data"][0].pop("id"), r"report 0: id"),
+        (lambda body: body["data"][0].pop("fields"), r"report 0: fields"),
+        (lambda body: body["data"][0]["fields"].update(source="OCHA"), r"report 0: fields\.source"),
     ],
 )
-def test_a_schema_error_names_the_field(damage: Any, named: str) -> None:
+def test_a_report_of_the_wrong_shape_is_left_out_and_named(damage: Any, named: str) -> None:
+    """One report the schema does not fit costs only itself, not the whole answer."""
+    body = json.loads(PAGE_1)
+    damage(body)
+    parsed = parse_reliefweb(json.dumps(body).encode())
+    assert len(parsed.items) == len(body["data"]) - 1
+    assert re.search(
+        f"1 report\\(s\\) left out, unreadable \\(the first, {named}", parsed.problem or ""
+    )
+
+
+@pytest.mark.parametrize(
+    ("damage", "named"),
+    [
+        (lambda body: body.pop("data"), r"data: Field required"),
+        (lambda body: body.update(data={"0": {}}), r"data: Input should be a valid list"),
+    ],
+)
+def test_an_answer_of_the_wrong_shape_is_a_parse_error_naming_the_field(
+    damage: Any, named: str
+) -> None:
     body = json.loads(PAGE_1)
     damage(body)
     with pytest.raises(ParseError, match=f"invalid ReliefWeb API response: {named}"):
         parse_reliefweb(json.dumps(body).encode())
+
+
+def test_a_report_without_dates_is_read_undated() -> None:
+    report = {"id": 19, "fields": {"title": "No dates", "date": None}}
+    (item,) = parse_reliefweb(json.dumps({"data": [report]}).encode()).items
+    assert item.published is None
 
 
 def test_next_page_url_stays_on_the_origin() -> None:
@@ -270,4 +292,7 @@ def test_cli_fetch_stores_reliefweb_reports(tmp_path: Path, server: ScriptedServ
     server.routes[QUERY] = answer(b'{"data": [{"id": "1", "fields": {}}]}')
     broken = digest("--config", str(path), "fetch", "--all", cwd=tmp_path)
     assert broken.returncode == 0, broken.stderr
-    assert "data.0.fields.title: Field required" in broken.stdout
+    listed = json.loads(
+        digest("--config", str(path), "sources", "list", "--json", cwd=tmp_path).stdout
+    )
+    assert "report 0: fields.title: Field required" in listed[0]["last_error"]

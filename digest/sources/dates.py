@@ -59,7 +59,10 @@ def parse_date(text: str | None) -> datetime | None:
         if moment is not None:
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=UTC)
-            return moment.astimezone(UTC)
+            try:
+                return moment.astimezone(UTC)
+            except OverflowError:  # 9999-12-31T23:00-05:00, 0001-01-01T00:00+01:00: undated
+                return None
     return None
 
 

@@ -22,11 +22,21 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from digest.errors import ParseError
 from digest.sources.dates import parse_date
+from digest.sources.entries import readable, why
 from digest.sources.xmlfeed import parse_xml
 from digest.types import ParsedFeed, RawItem
 
 JSON_FEED_PREFIX = "https://jsonfeed.org/version/"
 _ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
+
+
+_CHARACTER_REFERENCE = re.compile(rb"&#([xX][0-9a-fA-F]+|[0-9]+);")
+
+
+def _no_surrogate(reference: re.Match[bytes]) -> bytes:
+    digits = reference[1]
+    code = int(digits[1:], 16) if digits[:1] in b"xX" else int(digits)
+    return b"&#xFFFD;" if 0xD800 <= code <= 0xDFFF else reference[0]
 
 
 def parse_feed(content: bytes, content_type: str | None = None) -> ParsedFeed:
@@ -40,6 +50,9 @@ def parse_feed(content: bytes, content_type: str | None = None) -> ParsedFeed:
         return fast
     content_type = _trusted_content_type(content, content_type)
     headers = {"content-type": content_type} if content_type else {}
+    # a reference to a lone surrogate (lxml refuses the document for it) made feedparser's
+    # loose parser raise, losing every entry of the feed
+    content = _CHARACTER_REFERENCE.sub(_no_surrogate, content)
     # A file object, never bytes or str: feedparser reads those as a path or URL and would open
     # a local file or fetch on its own when the body happens to look like one.
     parsed = feedparser.parse(io.BytesIO(content), response_headers=headers, sanitize_html=False)
@@ -113,7 +126,7 @@ def _looks_like_json(content: bytes) -> bool:
 
 
 class _JsonItem(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
     id: str | int
     url: str | None = None
     title: str | None = None
@@ -130,7 +143,7 @@ class _JsonFeed(BaseModel):
     version: str
     title: str = ""
     language: str | None = None
-    items: list[_JsonItem]
+    items: list[Any]  # read one by one (digest.sources.entries)
 
 
 def _parse_json_feed(content: bytes) -> ParsedFeed:
@@ -140,13 +153,12 @@ def _parse_json_feed(content: bytes) -> ParsedFeed:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ParseError(f"not a JSON feed: {exc}") from None
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ParseError(f"invalid JSON Feed: {where}: {first['msg']}") from None
+        raise ParseError(f"invalid JSON Feed: {why(exc)}") from None
     if not feed.version.startswith(JSON_FEED_PREFIX):
         raise ParseError(f"not a JSON Feed version: {feed.version!r}")
+    entries, problem = readable(_JsonItem, feed.items, "item")
     items = []
-    for item in feed.items:
+    for item in entries:
         html = item.content_html or escape(item.content_text or item.summary or "")
         items.append(
             RawItem(
@@ -158,4 +170,4 @@ def _parse_json_feed(content: bytes) -> ParsedFeed:
                 language=item.language or feed.language,
             )
         )
-    return ParsedFeed(title=feed.title, language=feed.language, items=tuple(items))
+    return ParsedFeed(feed.title, feed.language, tuple(items), problem)

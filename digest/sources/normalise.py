@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html import escape, unescape
 from html.parser import HTMLParser
@@ -12,7 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import nh3
 
 from digest.sources.dates import EARLIEST_YEAR
-from digest.text import fold_plain
+from digest.text import fold_plain, whole
 from digest.types import Item, RawItem
 
 FUTURE_SLACK = timedelta(hours=1)
@@ -101,6 +102,13 @@ def normalise(
     """`key` overrides the identity (see identity_keys); a date in the future is taken as the
     time of fetching, so a wrong clock at the publisher cannot pin an item to the top, and so
     is a date before EARLIEST_YEAR (a placeholder, not news)."""
+    raw = replace(
+        raw,
+        guid=whole(raw.guid) if raw.guid else raw.guid,
+        url=whole(raw.url) if raw.url else raw.url,
+        title=whole(raw.title),
+        summary_html=whole(raw.summary_html),
+    )
     url = canonical_url(raw.url) if raw.url else None
     title = " ".join(unescape(html_to_text(raw.title)).split())
     text = html_to_text(raw.summary_html)

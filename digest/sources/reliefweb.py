@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from digest.errors import FetchError, ParseError
 from digest.sources.dates import parse_date
+from digest.sources.entries import readable, why
 from digest.sources.http import FetchPolicy, fetch
 from digest.types import Fetched, NotModified, ParsedFeed, RawItem
 
@@ -38,7 +39,7 @@ _OTHER_LANGUAGE = "ot"  # ReliefWeb's code for "Other"
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, coerce_numbers_to_str=True)
 
 
 class _Source(_Model):
@@ -66,7 +67,7 @@ class _Fields(_Model):
     url: str | None = None
     body_html: str | None = Field(default=None, alias="body-html")
     body: str | None = None
-    date: _Dates = Field(default_factory=_Dates)
+    date: _Dates | None = None
     source: list[_Source] = Field(default_factory=list)
     primary_country: _Country | None = None
     language: list[_Language] = Field(default_factory=list)
@@ -80,7 +81,7 @@ class _Report(_Model):
 class _Response(_Model):
     totalCount: int | None = None  # the API's own spelling
     count: int | None = None
-    data: list[_Report]
+    data: list[Any]  # read one by one (digest.sources.entries)
 
 
 def parse_reliefweb(content: bytes) -> ParsedFeed:
@@ -90,21 +91,20 @@ def parse_reliefweb(content: bytes) -> ParsedFeed:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ParseError(f"not a ReliefWeb API response: {exc}") from None
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise ParseError(f"invalid ReliefWeb API response: {where}: {first['msg']}") from None
-    items = tuple(_item(report) for report in response.data)
-    return ParsedFeed(title="ReliefWeb", language=None, items=items)
+        raise ParseError(f"invalid ReliefWeb API response: {why(exc)}") from None
+    reports, problem = readable(_Report, response.data, "report")
+    return ParsedFeed("ReliefWeb", None, tuple(_item(report) for report in reports), problem)
 
 
 def _item(report: _Report) -> RawItem:
     fields = report.fields
+    dates = fields.date or _Dates()
     return RawItem(
         guid=f"{GUID_PREFIX}{report.id}",
         url=fields.url_alias or fields.url,
         title=fields.title,
         summary_html=fields.body_html or _paragraphs(fields.body or ""),
-        published=parse_date(fields.date.original) or parse_date(fields.date.created),
+        published=parse_date(dates.original) or parse_date(dates.created),
         language=_language(fields.language),
     )
 
