@@ -15,6 +15,7 @@ Message-ID.
 from __future__ import annotations
 
 import fcntl
+import logging
 import random
 import ssl
 import time
@@ -42,6 +43,8 @@ from digest.storage import Storage
 from digest.storage.base import Delivery
 from digest.types import Rendered
 from digest.unsubscribe import OneClick
+
+log = logging.getLogger(__name__)
 
 MAX_LINE = 998  # SMTP's limit on a line (RFC 5321)
 GIVE_UP_AFTER = timedelta(hours=24)  # a message still not accepted a day after it was queued
@@ -136,9 +139,12 @@ async def deliver(
     """Try every due message of the outbox once (those `wanted`: the configuration's profiles
     and recipients; never to someone who unsubscribed). With the archive's `archive_url`, each
     message carries its recipient's one-click unsubscribe link."""
+    _record_unrecorded(storage)
     gone = storage.unsubscribed()
     due = []
     for delivery in storage.due_deliveries(now):
+        if delivery.id in _UNRECORDED:
+            continue
         if (delivery.mail.kind, delivery.mail.list_name, delivery.recipient.lower()) in gone:
             _save(storage, delivery, "failed", "not sent: the recipient unsubscribed", now)
         elif wanted(delivery):
@@ -291,15 +297,34 @@ def _save(
     retry_at: datetime | None = None,
 ) -> None:
     """Record an attempt, trying again if the database is busy: a message the server accepted
-    but the outbox does not know was sent would go again."""
+    but the outbox does not know was sent would go again. If it stays busy, the attempt is
+    kept in this process (see _UNRECORDED) and recorded at the next delivery, before anything
+    is sent."""
     for attempt in range(RECORD_TRIES):
         try:
             storage.record_attempt(delivery.id, status, reply, now, retry_at)
             return
-        except StorageError:
+        except StorageError as exc:
             if attempt == RECORD_TRIES - 1:
-                raise
+                log.warning("outbox: cannot record message %d yet (%s)", delivery.id, exc)
+                _UNRECORDED[delivery.id] = (status, reply, now, retry_at)
+                return
             time.sleep(1.0 + attempt)
+
+
+# Attempts answered by the server that the database would not take (locked, say): delivery id
+# -> (status, reply, when, retry at). Until recorded, those messages are not sent again by
+# this process (a restart in between may send one again, under its same Message-ID).
+_UNRECORDED: dict[int, tuple[str, str, datetime, datetime | None]] = {}
+
+
+def _record_unrecorded(storage: Storage) -> None:
+    for delivery_id, (status, reply, when, retry_at) in list(_UNRECORDED.items()):
+        try:
+            storage.record_attempt(delivery_id, status, reply, when, retry_at)
+        except StorageError:
+            return  # still busy: the next delivery tries again
+        del _UNRECORDED[delivery_id]
 
 
 async def _close(client: aiosmtplib.SMTP) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import sqlite3
 import ssl
 import subprocess
 import sys
@@ -22,6 +23,7 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
+from digest import outbox
 from digest.briefing import window
 from digest.config import ProfileConfig, SmtpConfig
 from digest.outbox import deliver, enqueue, sending_lock
@@ -473,3 +475,35 @@ def test_a_window_starts_where_the_last_one_sent_ended_even_after_send_at_moved(
     end = datetime(2026, 3, 24, 6, 30, tzinfo=ZoneInfo("Asia/Beirut"))
     later_last = end - timedelta(hours=20)  # send_at was 10:30 until yesterday
     assert window(profile, date(2026, 3, 24), later_last) == (later_last, end)
+
+
+def test_a_message_accepted_while_the_database_is_locked_goes_once(
+    tmp_path: Path, mailbox: tuple[Mailbox, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server accepted the message, and another process held the database when the
+    outbox went to record it: the attempt is kept and recorded at the next delivery, and the
+    message is not sent again (it was sent again, and the poll failed; found by a fault hunt)."""
+    handler, port = mailbox
+    path = tmp_path / "d.sqlite3"
+    storage, digest_id = outbox_with_digest(path, ["a@example.org"])
+    storage._db.execute("PRAGMA busy_timeout = 50")
+    other = sqlite3.connect(path, isolation_level=None)
+    record = storage.record_attempt
+
+    def while_locked(*args: Any) -> None:
+        other.execute("BEGIN IMMEDIATE")  # a real lock, by a second connection
+        try:
+            record(*args)
+        finally:
+            other.execute("ROLLBACK")
+
+    monkeypatch.setattr(outbox, "RECORD_TRIES", 1)
+    monkeypatch.setattr(storage, "record_attempt", while_locked)
+    assert [o.status for o in asyncio.run(deliver(storage, smtp(port), NOW))] == ["sent"]
+    assert [d.status for d in storage.deliveries(digest_id)] == ["pending"]
+    monkeypatch.setattr(storage, "record_attempt", record)  # the lock is gone
+    assert asyncio.run(deliver(storage, smtp(port), NOW + timedelta(hours=1))) == []
+    assert [d.status for d in storage.deliveries(digest_id)] == ["sent"]
+    assert len(handler.received) == 1
+    other.close()
+    storage.close()
