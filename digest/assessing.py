@@ -14,10 +14,6 @@ from digest.types import Assessment, EvacuationOrder, Item, Unreadable
 log = logging.getLogger(__name__)
 
 
-def assessment_of(engine: Classifier, item: Item) -> Assessment:
-    return explained_of(engine, item).assessment
-
-
 def explained_of(engine: Classifier, item: Item) -> Explained:
     """The classifier's decisions on the item, with the evacuation order it gives."""
     explained = engine.classify(Text(item.id, item.title, item.text, item.lang_hint))

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from digest.assessing import assessment_of
+from digest.assessing import explained_of
 from digest.jsonl import classify_lines
 from digest.signals.classify import Classifier, Text
 from digest.signals.evacuation import EvacuationOrder, OrderLine, extract_order
@@ -266,5 +266,7 @@ def test_digest_classify_leads_with_the_places_ordered_evacuated_as_stored(
     names = [place["name"] for place in result["locations"]]
     assert names[:3] == ["Khiam", "Kfar Kila", "Odaisseh"]
     when = datetime.fromisoformat(row["published"])
-    stored = assessment_of(classifier, _item(row["id"], row["title"], row["text"], when, "ar"))
+    stored = explained_of(
+        classifier, _item(row["id"], row["title"], row["text"], when, "ar")
+    ).assessment
     assert names == [place.name for place in stored.locations]

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from digest import intake, parallel, pipeline
-from digest.assessing import assessment_of
+from digest.assessing import explained_of
 from digest.cli import fetch_summary
 from digest.config import DigestConfig, SignalsConfig
 from digest.intake import MIN_BACKGROUND, assess_pending
@@ -317,7 +317,7 @@ def test_assessments_of_reports_deleted_or_changed_meanwhile_are_not_saved(
     source = storage.source("History").id
     read = storage.items([item.id for item in reports])
     classifier = Classifier.from_signals()
-    answers = [assessment_of(classifier, item) for item in read]
+    answers = [explained_of(classifier, item).assessment for item in read]
     versions = {item.id: item.content_hash for item in read}
     assert storage.prune(NOW + timedelta(days=365), 1) == 1  # the oldest, h0, is gone
     text = reports[2].text + " Updated."
